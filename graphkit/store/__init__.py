@@ -1,0 +1,1 @@
+"""Graph database backends."""
