@@ -1,0 +1,147 @@
+"""The data model: node and edge kinds, the bundle schema, the Bundle object and error types."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import networkx as nx
+    import pandas as pd
+
+SUPPLIER = "supplier"
+COMPONENT = "component"
+NODE_KINDS = (SUPPLIER, COMPONENT)
+
+SUPPLIES = "SUPPLIES"
+MAKES = "MAKES"
+PART_OF = "PART_OF"
+USED_BY = "USED_BY"
+#: edge kind -> (source node kind, target node kind)
+EDGE_ENDPOINTS: dict[str, tuple[str, str]] = {
+    SUPPLIES: (SUPPLIER, SUPPLIER),
+    MAKES: (SUPPLIER, COMPONENT),
+    PART_OF: (COMPONENT, COMPONENT),
+    USED_BY: (COMPONENT, SUPPLIER),
+}
+EDGE_KINDS = tuple(EDGE_ENDPOINTS)
+
+NODE_REQUIRED = ("id", "kind")
+NODE_COLUMNS = (
+    "id",
+    "kind",
+    "name",
+    "address",
+    "country",
+    "province",
+    "sector",
+    "hs_code",
+    "exposure",
+)
+EDGE_REQUIRED = ("source", "target", "kind")
+EDGE_COLUMNS = ("source", "target", "kind", "share", "confidence", "item", "evidence")
+#: columns holding numbers in 0..1; every other column is kept as text
+NODE_NUMERIC = ("exposure",)
+EDGE_NUMERIC = ("share", "confidence")
+
+NODES_FILE = "nodes.csv"
+EDGES_FILE = "edges.csv"
+
+ERROR = "error"
+WARNING = "warning"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One finding about input data, located as a spreadsheet shows it (header = row 1)."""
+
+    file: str
+    row: int | None
+    column: str | None
+    message: str
+    severity: str = ERROR
+
+    def __str__(self) -> str:
+        where = self.file
+        if self.row is not None:
+            where += f", row {self.row}"
+        if self.column:
+            where += f", column '{self.column}'"
+        return f"{self.severity}: {where}: {self.message}"
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "severity": self.severity,
+            "file": self.file,
+            "row": self.row,
+            "column": self.column,
+            "message": self.message,
+        }
+
+
+class GraphError(Exception):
+    """Base class of every error graphkit reports to a user (no traceback needed)."""
+
+    exit_code = 1
+
+
+class InvalidInput(GraphError):
+    """Input data is invalid; carries every problem found, not just the first."""
+
+    exit_code = 2
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = list(problems)
+        errors = [p for p in self.problems if p.severity == ERROR]
+        lines = [f"{len(errors)} problem(s) in input:"] + [str(p) for p in errors]
+        super().__init__("\n".join(lines))
+
+
+class BackendError(GraphError):
+    """A backend (database server) could not be reached or refused us."""
+
+    exit_code = 3
+
+
+@dataclass
+class Bundle:
+    """A validated supply-chain graph held as two tables.
+
+    ``nodes`` has one row per node (columns NODE_COLUMNS first, then extra columns);
+    ``edges`` has one row per edge, pointing in the direction goods flow. Text columns hold
+    ``str`` with ``""`` for missing; NODE_NUMERIC/EDGE_NUMERIC columns hold floats, NaN for
+    missing.
+    """
+
+    nodes: pd.DataFrame
+    edges: pd.DataFrame
+    origin: str = ""
+    warnings: list[Problem] = field(default_factory=list)
+
+    def to_networkx(self) -> nx.DiGraph:
+        """The bundle as a networkx DiGraph; missing values are left out of the attributes."""
+        import networkx as nx
+
+        graph = nx.DiGraph(origin=self.origin)
+        for record in self.nodes.to_dict("records"):
+            node_id = record.pop("id")
+            graph.add_node(node_id, **_present(record))
+        for record in self.edges.to_dict("records"):
+            source, target = record.pop("source"), record.pop("target")
+            graph.add_edge(source, target, **_present(record))
+        return graph
+
+    def digest(self) -> str:
+        """A SHA-256 over the bundle's content, stable across formats and row order."""
+        hasher = hashlib.sha256()
+        for table, key in ((self.nodes, ["id"]), (self.edges, ["source", "target"])):
+            ordered = table.sort_values(key, kind="stable")
+            ordered = ordered[sorted(ordered.columns)]
+            hasher.update(ordered.to_csv(index=False, na_rep="").encode("utf-8"))
+        return hasher.hexdigest()
+
+
+def _present(record: dict[str, Any]) -> dict[str, Any]:
+    """Drop missing values ('' and NaN) from a record."""
+    return {k: v for k, v in record.items() if not (v == "" or (isinstance(v, float) and v != v))}
