@@ -51,8 +51,8 @@ EDGE_VIEW_COLUMNS = [
     "inferred",
     "tooltip",
 ]
+#: header keys shown under the title, in this order (other keys follow); "title" is the h1
 HEADER_FIELDS = (
-    ("title", "View"),
     ("target", "Target"),
     ("mode", "Mode"),
     ("score", "Score"),
@@ -448,7 +448,8 @@ def _template():
 
 def _header_rows(header: dict[str, Any]) -> list[tuple[str, str]]:
     known = dict(HEADER_FIELDS)
-    ordered = [k for k, _ in HEADER_FIELDS if k in header] + [k for k in header if k not in known]
+    extra = [k for k in header if k not in known and k != "title"]
+    ordered = [k for k, _ in HEADER_FIELDS if k in header] + extra
     return [(known.get(k, k), _header_value(header[k])) for k in ordered]
 
 
