@@ -104,6 +104,55 @@ def main() -> None:
 # --- render commands (Auditor views) -----------------------------------------------------
 
 
+@cli.command("render")
+@click.argument("bundle_path", metavar="BUNDLE", type=click.Path(exists=True))
+@click.option("--target", help="Node id of the product (or supplier) whose exposure to show.")
+@click.option("--top", type=click.IntRange(min=1), help="Show the N most exposed products.")
+@click.option(
+    "--k", "k", type=click.IntRange(min=1), default=5, show_default=True, help="Paths per target."
+)
+@click.option(
+    "--mode",
+    type=click.Choice(["reach", "share", "path"]),
+    default="reach",
+    show_default=True,
+    help="Which score colours the nodes and ranks the targets.",
+)
+@click.option(
+    "--cap",
+    type=click.IntRange(min=1),
+    default=500,
+    show_default=True,
+    help="Most nodes in the view; the highest-value paths are kept.",
+)
+@click.option(
+    "--out",
+    required=True,
+    type=click.Path(dir_okay=False),
+    help="HTML file to write (one self-contained file that works offline).",
+)
+def render_command(bundle_path, target, top, k, mode, cap, out) -> None:
+    """Write an offline HTML view of the exposure paths into a product.
+
+    \b
+    Example:
+      graphkit render sample_graphs/electronics_machinery --top 3 --out view.html
+    """
+    if (target is None) == (top is None):
+        raise click.UsageError("give exactly one of --target ID or --top N")
+    from graphkit import propagate
+    from graphkit.io import read_bundle
+    from graphkit.render import exposure_view, write_view
+
+    bundle = read_bundle(bundle_path)
+    exposure = propagate.propagate(bundle, source_scores=propagate.source_scores_for(bundle))
+    spec = exposure_view(bundle, exposure, target=target, top=top, k=k, mode=mode, cap=cap)
+    write_view(spec, out)
+    click.echo(f"wrote {out}: {len(spec.nodes)} nodes, {len(spec.edges)} edges")
+    if spec.note:
+        click.echo(spec.note)
+
+
 # --- run command (main job) ---------------------------------------------------------------
 
 

@@ -251,6 +251,48 @@ def _view_edges(hops: list[Hop], labels: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame(records, columns=EDGE_VIEW_COLUMNS)
 
 
+def exposure_view(
+    bundle: Bundle,
+    exposure: Any,
+    *,
+    target: str | None = None,
+    top: int | None = None,
+    k: int = 5,
+    mode: str = "reach",
+    cap: int = DEFAULT_CAP,
+    evidence: dict[str, str] | None = None,
+) -> ViewSpec:
+    """The view of the top-k paths into one target, or into the ``top`` most exposed
+    buyer-facing nodes, from a propagate.Exposure result (adapter to the engine)."""
+    from graphkit.explain import top_paths
+
+    table = exposure.table
+    targets = _targets(table, mode, target, top)
+    paths = [p for t in targets for p in top_paths(bundle, t, k=k, exposure=exposure)]
+    names = [_text(table.at[t, "name"]) or t for t in targets]
+    header = {
+        "title": f"Exposure paths to {names[0]}" if target else f"Top {len(targets)} exposed",
+        "target": ", ".join(
+            f"{n} ({t})" if n != t else t for n, t in zip(names, targets, strict=True)
+        ),
+        "mode": mode,
+        "score": float(table.loc[targets, mode].max()) if targets else math.nan,
+        "paths": f"top {k} per target",
+        "bundle_hash": bundle.digest(),
+    }
+    return view_from_paths(bundle, table[mode], paths, evidence, header, cap)
+
+
+def _targets(table: pd.DataFrame, mode: str, target: str | None, top: int | None) -> list[str]:
+    """The one given target (checked), or the ``top`` buyer-facing nodes with a score > 0."""
+    if target is not None:
+        if target not in table.index:
+            raise GraphError(f"--target {target!r} is not a node id in the bundle")
+        return [target]
+    facing = table.loc[table["buyer_facing"] & (table[mode] > 0), mode]
+    return list(facing.sort_values(ascending=False, kind="stable").index[: top or 0])
+
+
 # --- plain-text labels and tooltips --------------------------------------------------------
 
 

@@ -277,9 +277,8 @@ def browser():
 class OpenedView:
     """A rendered view opened from a file:// URL, with what the page did recorded."""
 
-    def __init__(self, browser, spec: render.ViewSpec, folder: Path):
-        self.path = render.write_view(spec, folder / "view.html")
-        self.url = self.path.as_uri()
+    def __init__(self, browser, path: Path):
+        self.url = path.as_uri()
         self.context = browser.new_context(viewport={"width": 1280, "height": 800})
         self.page = self.context.new_page()
         self.errors: list[str] = []
@@ -328,8 +327,9 @@ class OpenedView:
 def open_view(browser, tmp_path):
     opened = []
 
-    def _open(spec: render.ViewSpec) -> OpenedView:
-        view = OpenedView(browser, spec, tmp_path)
+    def _open(view: render.ViewSpec | Path) -> OpenedView:
+        path = view if isinstance(view, Path) else render.write_view(view, tmp_path / "view.html")
+        view = OpenedView(browser, path)
         opened.append(view)
         return view
 
@@ -467,6 +467,50 @@ def test_sample_graph_view(open_view, folder):
     assert counts["bodyNodes"] == counts["nodes"] == len(node_ids)
     assert counts["bodyEdges"] == counts["edges"] == len(pairs)
     view.assert_clean()
+
+
+# --- the command line (needs the engine: graphkit.propagate, graphkit.explain, graphkit.io) ---
+
+
+def write_bundle_folder(bundle: Bundle, folder: Path) -> Path:
+    folder.mkdir()
+    bundle.nodes.to_csv(folder / model.NODES_FILE, index=False)
+    bundle.edges.to_csv(folder / model.EDGES_FILE, index=False)
+    return folder
+
+
+def test_cli_render_writes_a_view(open_view, hostile, tmp_path):
+    pytest.importorskip("graphkit.explain")
+    from click.testing import CliRunner
+
+    from graphkit.cli import cli
+
+    bundle, _ = hostile
+    bundle.nodes.loc[bundle.nodes["id"].isin(["s1", "s2"]), "exposure"] = [0.9, 0.5]
+    folder = write_bundle_folder(bundle, tmp_path / "bundle")
+    out = tmp_path / "cli-view.html"
+    args = ["render", str(folder), "--target", "p", "--k", "3", "--out", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 0, result.output
+    assert f"wrote {out}" in result.output
+    view = open_view(out)
+    drawn = set(view.page.evaluate("() => graphkitNodes.getIds()"))
+    assert {"s1", "m", "c", "p"} <= drawn <= {"s1", "s2", "m", "c", "p", "other"}
+    assert XSS in view.page.locator("#graphkit-header").inner_text()
+    view.assert_clean()
+
+
+def test_cli_render_needs_exactly_one_of_target_or_top(hostile, tmp_path):
+    from click.testing import CliRunner
+
+    from graphkit.cli import cli
+
+    folder = write_bundle_folder(hostile[0], tmp_path / "bundle")
+    out = tmp_path / "view.html"
+    for extra in ([], ["--target", "p", "--top", "2"]):
+        result = CliRunner().invoke(cli, ["render", str(folder), *extra, "--out", str(out)])
+        assert result.exit_code == 2 and "exactly one of --target" in result.output
+    assert not out.exists()
 
 
 # --- Jupyter -------------------------------------------------------------------------------
