@@ -28,9 +28,9 @@ if TYPE_CHECKING:
 DEFAULT_CAP = 500
 #: edges with a confidence at or below this are drawn dashed (as are inferred edges)
 LOW_CONFIDENCE = 0.8
-TIER_GAP_X = 360
-ROW_GAP_Y = 80
-LABEL_MAX = 36
+TIER_GAP_X = 260
+ROW_GAP_Y = 90
+LABEL_MAX = 30
 #: sequential, colour-blind-safe scale; reversed so that high exposure is dark and salient
 COLOUR_MAP = "viridis"
 NO_SCORE_COLOUR = "#c8c8c8"

@@ -288,8 +288,8 @@ class OpenedView:
         self.page.on("pageerror", lambda error: self.errors.append(str(error)))
         self.page.on("request", lambda request: self.requests.append(request.url))
         self.page.on("dialog", self._dialog)
-        self.page.goto(self.url)
-        self.page.wait_for_function("window.graphkitNetwork !== undefined")
+        self.page.goto(self.url)  # waits for the load event; our scripts are inline, synchronous
+        assert self.page.evaluate("() => window.graphkitNetwork !== undefined")
 
     def _console(self, message) -> None:
         if message.type in ("error", "warning"):
