@@ -123,7 +123,7 @@ def view_from_paths(
     cap: int = DEFAULT_CAP,
 ) -> ViewSpec:
     """The subgraph made of the given paths, highest-value first, cut at ``cap`` nodes."""
-    ranked = sorted(paths, key=lambda p: -_number(p.value, 0.0))
+    ranked = sorted(paths, key=_path_value, reverse=True)
     kept = _paths_within_cap(ranked, cap)
     order = _first_appearance(kept)
     hops = _unique_hops(kept)
@@ -132,6 +132,11 @@ def view_from_paths(
     edges = _view_edges(hops, nodes.set_index("id")["label"].to_dict())
     note = _cut_note(ranked, kept, cap)
     return ViewSpec(nodes=nodes, edges=edges, header=dict(header or {}), note=note)
+
+
+def _path_value(path: PathLike) -> float:
+    value = _number(path.value)
+    return 0.0 if value != value else value
 
 
 def _paths_within_cap(ranked: list[PathLike], cap: int) -> list[PathLike]:
@@ -344,12 +349,12 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def _number(value: Any, default: float = math.nan) -> float:
+def _number(value: Any) -> float:
+    """The value as a float, NaN when it is missing or not a number."""
     try:
-        number = float(value)
+        return float(value)
     except (TypeError, ValueError):
-        return default
-    return number
+        return math.nan
 
 
 def _format(value: float) -> str:

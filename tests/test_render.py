@@ -434,6 +434,23 @@ def test_search_selects_and_focuses_a_node(open_view):
     view.assert_clean()
 
 
+def test_empty_view_says_there_is_nothing_to_show(open_view, hostile):
+    bundle, _ = hostile
+    spec = render.view_from_paths(bundle, pd.Series(dtype=float), [], header={"title": "none"})
+    assert spec.nodes.empty and spec.edges.empty
+    view = open_view(spec)
+    assert view.drawn_counts()["bodyNodes"] == 0
+    assert view.page.locator("#graphkit-note").inner_text() == "no exposure paths to show"
+    view.assert_clean()
+
+
+def test_paths_rank_by_value_with_missing_values_last(hostile):
+    bundle, _ = hostile
+    paths = paths_from_chains(bundle, [["s2", "m"], ["s1", "m"]], [math.nan, 0.3])
+    spec = render.view_from_paths(bundle, pd.Series(dtype=float), paths, cap=2)
+    assert list(spec.nodes["id"]) == ["s1", "m"] and "1 highest-value of 2" in spec.note
+
+
 def test_cut_view_shows_the_note(open_view):
     spec = layered_view(tiers=10, width=80)
     assert len(spec.nodes) == 500
