@@ -268,12 +268,18 @@ def exposure_view(
     evidence: dict[str, str] | None = None,
 ) -> ViewSpec:
     """The view of the top-k paths into one target, or into the ``top`` most exposed
-    buyer-facing nodes, from a propagate.Exposure result (adapter to the engine)."""
+    buyer-facing nodes, from a propagate.Exposure result (adapter to the engine).
+
+    ``evidence`` (node id -> text) defaults to the screening evidence of the shown nodes.
+    """
     from graphkit.explain import top_paths
 
     table = exposure.table
     targets = _targets(table, mode, target, top)
     paths = [p for t in targets for p in top_paths(bundle, t, k=k, exposure=exposure)]
+    if evidence is None:
+        shown = {node for path in paths for node in path.nodes}
+        evidence = screening_evidence(bundle.nodes[bundle.nodes["id"].isin(shown)])
     names = [_text(table.at[t, "name"]) or t for t in targets]
     header = {
         "title": f"Exposure paths to {names[0]}" if target else f"Top {len(targets)} exposed",
@@ -298,6 +304,23 @@ def _targets(table: pd.DataFrame, mode: str, target: str | None, top: int | None
     return list(facing.sort_values(ascending=False, kind="stable").index[: top or 0])
 
 
+def screening_evidence(nodes: pd.DataFrame) -> dict[str, str]:
+    """Per node id, why screening scored it: the score rule, the address signals, the sector."""
+    import pandas as pd
+
+    from graphkit.screen.score import screen_nodes
+
+    screened = screen_nodes(nodes)
+    named = {
+        "screening": screened["score_evidence"],
+        "address signals": screened["geo_evidence"],
+        "sector rule": screened["sector_rule"],
+    }
+    rows = pd.DataFrame(named).to_dict("records")
+    texts = ["\n".join(filter(None, (_field(k, v) for k, v in row.items()))) for row in rows]
+    return dict(zip(nodes["id"], texts, strict=True))
+
+
 # --- plain-text labels and tooltips --------------------------------------------------------
 
 
@@ -320,7 +343,7 @@ def _node_tooltip(record: dict[str, Any], score: float, evidence: str, is_source
         f"exposure score: {_format(score)}",
         _field("analyst exposure (explicit)", _format(explicit) if explicit == explicit else ""),
         "role: source of exposure" if is_source else "",
-        _field("evidence", evidence),
+        evidence,
     ]
     return "\n".join(line for line in lines if line)
 

@@ -185,7 +185,7 @@ def test_tooltips_are_plain_text_with_the_evidence(hostile):
     assert node.splitlines()[0] == XSS
     assert f"address: {XSS_ADDRESS}" in node
     assert "location: Jilin, CN" in node and "exposure score: 0.900" in node
-    assert f"evidence: address says Jilin; {XSS}" in node
+    assert node.splitlines()[-1] == f"address says Jilin; {XSS}"
     edge = spec.edges.set_index(["source", "target"]).loc[("s2", "m"), "tooltip"]
     assert edge.splitlines() == [
         "SUPPLIES: Dalian Seafood → Maker GmbH",
@@ -528,6 +528,17 @@ def test_cli_render_needs_exactly_one_of_target_or_top(hostile, tmp_path):
         result = CliRunner().invoke(cli, ["render", str(folder), *extra, "--out", str(out)])
         assert result.exit_code == 2 and "exactly one of --target" in result.output
     assert not out.exists()
+
+
+def test_screening_evidence_explains_each_shown_node(hostile):
+    pytest.importorskip("graphkit.screen.score")
+    bundle, _ = hostile
+    nodes = bundle.nodes.assign(address=["Dandong, Liaoning", "", "Munich", "", "", ""])
+    evidence = render.screening_evidence(nodes.iloc[:3])
+    assert list(evidence) == ["s1", "s2", "m"]
+    for text in evidence.values():
+        assert text.splitlines()[0].startswith("screening: ") and "sector rule: " in text
+    assert "Liaoning" in evidence["s1"] and "not in scope" in evidence["m"]
 
 
 # --- Jupyter -------------------------------------------------------------------------------
