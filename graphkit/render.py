@@ -564,6 +564,8 @@ def _now() -> str:
 def write_view(spec: ViewSpec, path: str | os.PathLike[str]) -> Path:
     """Render the view and write it atomically (temp file + os.replace)."""
     target = Path(path)
+    if not target.parent.is_dir():
+        raise GraphError(f"cannot write {target}: folder {target.parent} does not exist")
     html = render_html(spec)
     handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
     try:

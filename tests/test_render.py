@@ -247,6 +247,11 @@ def test_write_view_is_atomic(tmp_path, hostile):
     assert os.listdir(tmp_path) == ["view.html"]
 
 
+def test_write_view_into_a_missing_folder_is_a_clear_error(tmp_path, hostile):
+    with pytest.raises(GraphError, match="does not exist"):
+        render.write_view(hostile[1], tmp_path / "nowhere" / "view.html")
+
+
 def test_paths_naming_unknown_nodes_are_an_error(hostile):
     bundle, _ = hostile
     with pytest.raises(GraphError, match="ghost"):
