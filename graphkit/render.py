@@ -212,15 +212,15 @@ def _view_nodes(
     missing = [node for node in order if node not in table.index]
     if missing:
         raise GraphError(f"paths name nodes that are not in the bundle: {', '.join(missing[:5])}")
-    rows = table.loc[order].reset_index()
+    records = table.loc[order].reset_index().to_dict("records")
     score = pd.to_numeric(scores.reindex(order), errors="coerce").clip(0, 1).to_numpy()
     sources = {p.nodes[0] for p in paths}
     targets = {p.nodes[-1] for p in paths}
     view = pd.DataFrame(
         {
             "id": order,
-            "kind": rows["kind"].to_numpy(),
-            "label": [_label(r) for r in rows.to_dict("records")],
+            "kind": [r["kind"] for r in records],
+            "label": [_label(r) for r in records],
             "score": score,
             "tier": [tiers[n] for n in order],
             "is_source": [n in sources for n in order],
@@ -229,7 +229,7 @@ def _view_nodes(
     )
     view["tooltip"] = [
         _node_tooltip(record, s, evidence.get(record["id"], ""), record["id"] in sources)
-        for record, s in zip(rows.to_dict("records"), score, strict=True)
+        for record, s in zip(records, score, strict=True)
     ]
     return view[NODE_VIEW_COLUMNS]
 
