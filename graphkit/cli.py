@@ -91,6 +91,84 @@ def main() -> None:
 
 # --- bundle commands (Foundation) -------------------------------------------------------
 
+BUNDLE_ARG = click.argument("bundle", type=click.Path(exists=True, path_type=str))
+
+
+@cli.command()
+@BUNDLE_ARG
+@FORMAT_OPTION
+def validate(bundle: str, output_format: str) -> None:
+    """Check a bundle and list every problem, with file, row and column.
+
+    BUNDLE is a folder with nodes.csv and edges.csv, an .xlsx workbook (sheets nodes,
+    edges) or a .json file. Exits 0 when valid (warnings may be printed), 2 when not.
+
+    \b
+    Example:
+      graphkit validate sample_graphs/apparel_ppe
+    """
+    from graphkit.io import read_bundle
+
+    try:
+        loaded = read_bundle(bundle)
+    except InvalidInput as exc:
+        if output_format == "json":
+            print_json({"valid": False, "problems": [p.as_dict() for p in exc.problems]})
+            sys.exit(exc.exit_code)
+        raise
+    if output_format == "json":
+        problems = [p.as_dict() for p in loaded.warnings]
+        print_json({"valid": True, "nodes": len(loaded.nodes), "problems": problems})
+        return
+    report_problems(loaded.warnings)
+    click.echo(
+        f"{bundle}: valid ({len(loaded.nodes)} nodes, {len(loaded.edges)} edges, "
+        f"{len(loaded.warnings)} warning(s))"
+    )
+
+
+@cli.command()
+@BUNDLE_ARG
+@FORMAT_OPTION
+def info(bundle: str, output_format: str) -> None:
+    """Summarise a bundle: counts by kind, tiers, connected parts, cycles, unmapped inputs.
+
+    \b
+    Example:
+      graphkit info sample_graphs/electronics_machinery --format json
+    """
+    from graphkit.io import read_bundle
+    from graphkit.summary import summarise
+
+    facts = summarise(read_bundle(bundle))
+    if output_format == "json":
+        print_json(facts)
+        return
+    rows = [{"fact": key, "value": _flat(value)} for key, value in facts.items()]
+    print_table(rows, ["fact", "value"])
+
+
+def _flat(value: Any) -> str:
+    if isinstance(value, dict):
+        return ", ".join(f"{k}: {_cell(v)}" for k, v in value.items()) or "-"
+    return _cell(value)
+
+
+@cli.command("convert")
+@BUNDLE_ARG
+@click.argument("out", type=click.Path(path_type=str))
+def convert(bundle: str, out: str) -> None:
+    """Write a bundle in another format: a folder (CSV), .xlsx, .json or .graphml (Gephi).
+
+    \b
+    Example:
+      graphkit convert sample_graphs/seafood_ready_meals seafood.graphml
+    """
+    from graphkit.io import read_bundle, write_bundle
+
+    path = write_bundle(read_bundle(bundle), out)
+    click.echo(f"wrote {path}")
+
 
 # --- screening commands (Source identification) -----------------------------------------
 
