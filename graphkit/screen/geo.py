@@ -308,9 +308,13 @@ class Gazetteer:
             self._add_name(row["name"], Entry(location, row["target"], level, row["kind"], weight))
 
     def _add_name(self, name: str, entry: Entry) -> None:
-        if CJK_CHAR.search(name):
+        index = self.cjk if CJK_CHAR.search(name) else self.latin
+        key = name if index is self.cjk else squash(name)
+        if any(e.location == entry.location and e.code == entry.code for e in index.get(key, ())):
+            return  # the same place under a name the divisions already give it
+        if index is self.cjk:
             self.cjk[name].append(entry)
-        elif entry not in self.latin[squash(name)]:
+        else:
             self.latin[squash(name)].append(entry)
             self.max_tokens = max(self.max_tokens, len(LATIN_TOKEN.findall(fold_latin(name))))
 
