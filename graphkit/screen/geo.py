@@ -140,10 +140,10 @@ class Location:
     key: str
     name: str
     country: str
+    scope_key: str = ""
 
-    @property
-    def scope_key(self) -> str:
-        return slug(self.name)
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "scope_key", slug(self.name))
 
 
 @dataclass(frozen=True)
@@ -159,11 +159,19 @@ class Entry:
 
 @dataclass
 class Mention:
+    """A signal found in the text, before it is weighed against the others."""
+
     kind: str
     text: str
     entries: tuple[Entry, ...]
     weight: float
     street: bool = False
+    locations: frozenset[str] = frozenset()
+    primary: str = ""
+
+    def __post_init__(self) -> None:
+        self.locations = frozenset(e.location for e in self.entries)
+        self.primary = _primary_entry(self.entries).location
 
 
 def slug(name: str) -> str:
@@ -172,6 +180,8 @@ def slug(name: str) -> str:
 
 def fold_latin(text: str) -> str:
     """Lower-case, strip tones and diacritics (Dāndōng -> dandong, Sinŭiju -> sinuiju)."""
+    if text.isascii():
+        return text.lower()
     decomposed = unicodedata.normalize("NFKD", text.lower())
     return "".join(c for c in decomposed if not unicodedata.combining(c))
 
@@ -224,6 +234,12 @@ class Gazetteer:
         self._load_countries()
         self.cjk_lengths = _lengths_by_first_char(self.cjk)
         self.deletions = _deletion_index(self._fuzzy_keys())
+        self.latin_prefixes = {
+            key[:n]
+            for index in (self.latin, self.latin_with_suffix)
+            for key in index
+            for n in range(1, len(key) + 1)
+        }
 
     # locations ---------------------------------------------------------------------------
     def _load_provinces(self) -> None:
@@ -382,7 +398,8 @@ def parse_scope(text: str | None) -> frozenset[str]:
 
 def find_mentions(text: str, gaz: Gazetteer) -> list[Mention]:
     """Every signal in the text: names (Latin and CJK) and numbers."""
-    text = unicodedata.normalize("NFKC", text)
+    if not text.isascii():
+        text = unicodedata.normalize("NFKC", text)
     mentions = _latin_mentions(text, gaz)
     if CJK_CHAR.search(text):
         mentions += _cjk_mentions(text, gaz)
@@ -393,15 +410,18 @@ def find_mentions(text: str, gaz: Gazetteer) -> list[Mention]:
 def _latin_mentions(text: str, gaz: Gazetteer) -> list[Mention]:
     folded = fold_latin(text)
     tokens = [(m.group(), m.start()) for m in LATIN_TOKEN.finditer(folded)]
-    mentions, i = [], 0
+    mentions, i, starts = [], 0, gaz.latin_prefixes
     while i < len(tokens):
+        if tokens[i][0] not in starts and len(tokens[i][0]) < 6:
+            i += 1
+            continue
         found = _longest_latin(tokens, i, gaz)
         if found is None:
             i += 1
             continue
         span, entries, fuzzy = found
         end = i + span
-        level = ADMIN_WORDS.get(tokens[end][0]) if end < len(tokens) else None
+        level = _admin_word_at(tokens, end)
         entries = _prefer_level(entries, level, tokens, i, end, gaz)
         start_char, stop_char = tokens[i][1], tokens[end - 1][1] + len(tokens[end - 1][0])
         matched = (
@@ -417,25 +437,39 @@ def _latin_mentions(text: str, gaz: Gazetteer) -> list[Mention]:
 
 
 def _longest_latin(tokens, i, gaz: Gazetteer):
-    """The longest run of tokens from i forming a known name: (span, entries, fuzzy) or None."""
-    for span in range(min(gaz.max_tokens, len(tokens) - i), 0, -1):
-        key = "".join(t for t, _ in tokens[i : i + span])
-        if key in gaz.latin:
-            return span, gaz.latin[key], False
-    token = tokens[i][0]
-    if len(token) >= 6:
-        matches = _fuzzy_lookup(token, gaz)
-        if len(matches) == 1:
-            return 1, gaz.latin[matches.pop()], True
-    return None
+    """The longest run of tokens from i forming a known name: (span, entries, fuzzy) or None.
+
+    Joining stops as soon as the joined text is no prefix of any name, so ordinary words cost
+    one set lookup.
+    """
+    best, joined = None, ""
+    for span in range(1, min(gaz.max_tokens, len(tokens) - i) + 1):
+        joined += tokens[i + span - 1][0]
+        if joined not in gaz.latin_prefixes:
+            break
+        if joined in gaz.latin:
+            best = (span, gaz.latin[joined], False)
+        elif joined in gaz.latin_with_suffix and _admin_word_at(tokens, i + span) == "county":
+            best = (span, gaz.latin_with_suffix[joined], False)
+    if best is None and len(tokens[i][0]) >= 6:
+        match = _fuzzy_lookup(tokens[i][0])
+        if match:
+            best = (1, gaz.latin[match], True)
+    return best
 
 
-def _fuzzy_lookup(token: str, gaz: Gazetteer) -> set[str]:
-    """Keys within one insertion, deletion, substitution or transposition of token."""
+def _admin_word_at(tokens, j: int) -> str | None:
+    return ADMIN_WORDS.get(tokens[j][0]) if j < len(tokens) else None
+
+
+@lru_cache(maxsize=100_000)
+def _fuzzy_lookup(token: str) -> str | None:
+    """The one name within one insertion, deletion, substitution or transposition of token."""
+    gaz = gazetteer()
     found = set(gaz.deletions.get(token, ()))
     for deleted in _deletions(token):
         found |= gaz.deletions.get(deleted, set())
-    return found
+    return found.pop() if len(found) == 1 else None
 
 
 def _prefer_level(entries, level, tokens, i, end, gaz: Gazetteer) -> list[Entry]:
@@ -486,9 +520,15 @@ def _longest_cjk(text: str, i: int, gaz: Gazetteer) -> int:
     return 0
 
 
+DIGITS = re.compile(r"\d{3}")
+
+
 def _number_mentions(text: str, gaz: Gazetteer) -> list[Mention]:
     lowered = text.lower()
-    mentions = _uscc_mentions(text.upper(), gaz) + _iso_mentions(lowered, gaz)
+    mentions = _iso_mentions(lowered, gaz) if "cn-" in lowered else []
+    if not DIGITS.search(text):
+        return mentions
+    mentions += _uscc_mentions(text.upper(), gaz)
     phones = _phone_mentions(lowered, gaz)
     taken = [span for span, _ in phones]
     mentions += [m for _, m in phones if m is not None]
@@ -609,9 +649,9 @@ def decide(mentions: list[Mention], scope: frozenset[str], gaz: Gazetteer) -> Re
             country_support[gaz.locations[location].country] += mention.weight
             support.setdefault(location, 0.0)
             continue
-        for location in _locations(mention):
+        for location in mention.locations:
             support[location] += mention.weight
-        support[_primary(mention)] += 0.01  # tie-break: a name's most prominent meaning
+        support[mention.primary] += 0.01  # tie-break: a name's most prominent meaning
     if not support:
         return Resolution("", "", False, 0.0, _signals(mentions, None, gaz))
 
@@ -628,14 +668,6 @@ def decide(mentions: list[Mention], scope: frozenset[str], gaz: Gazetteer) -> Re
     )
 
 
-def _locations(mention: Mention) -> set[str]:
-    return {e.location for e in mention.entries}
-
-
-def _primary(mention: Mention) -> str:
-    return _primary_entry(mention.entries).location
-
-
 def _primary_entry(entries) -> Entry:
     """A name's most prominent meaning: the highest level, then the heaviest entry."""
     return max(entries, key=lambda e: (LEVEL_RANK.get(e.level, 0), e.weight))
@@ -644,7 +676,6 @@ def _primary_entry(entries) -> Entry:
 def _signals(mentions: list[Mention], winner: str | None, gaz: Gazetteer) -> tuple[Signal, ...]:
     signals = []
     for mention in mentions:
-        locations = _locations(mention)
         same_country = (
             mention.kind in COUNTRY_KINDS
             and winner is not None
@@ -652,8 +683,8 @@ def _signals(mentions: list[Mention], winner: str | None, gaz: Gazetteer) -> tup
                 gaz.locations[mention.entries[0].location].country == gaz.locations[winner].country
             )
         )
-        agreed = (winner in locations or same_country) and not mention.street
-        shown = winner if agreed else _primary(mention)
+        agreed = (winner in mention.locations or same_country) and not mention.street
+        shown = winner if agreed else mention.primary
         kind = "street" if mention.street else mention.kind
         signals.append(Signal(kind, mention.text, gaz.display(shown), agreed))
     return tuple(signals)
