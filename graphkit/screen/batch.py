@@ -48,6 +48,25 @@ def _check_columns(path: Path, header: list[str], wanted: list[str | None]) -> N
         raise InvalidInput(problems)
 
 
+def _cell(row: list[str], at: int | None) -> str:
+    return row[at] if at is not None and at < len(row) else ""
+
+
+def _screen_row(
+    row: list[str], address_at: int, country_at: int | None, scope: frozenset[str]
+) -> tuple[list[str], bool]:
+    """The result cells for one row, and whether it is in scope."""
+    res = resolve_address(_cell(row, address_at), _cell(row, country_at), scope)
+    cells = [
+        res.province,
+        res.country,
+        "true" if res.in_scope else "false",
+        f"{res.confidence:.3f}",
+        format_evidence(res.evidence),
+    ]
+    return cells, res.in_scope
+
+
 def screen_csv(
     input_path: str | Path,
     column: str,
@@ -67,32 +86,19 @@ def screen_csv(
     _check_columns(path, header, [column, country_column])
     address_at = header.index(column)
     country_at = header.index(country_column) if country_column else None
-    handle = tempfile.NamedTemporaryFile(
-        "w", newline="", encoding="utf-8", dir=out.parent or ".", suffix=".part", delete=False
-    )
+    descriptor, temporary = tempfile.mkstemp(dir=out.parent, suffix=".part")
     rows = in_scope = 0
     try:
-        with handle:
+        with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as handle:
             writer = csv.writer(handle)
             writer.writerow([neutralise_formula(c) for c in header + _result_names(header)])
             for row in reader:
-                address = row[address_at] if address_at < len(row) else ""
-                country = (
-                    row[country_at] if country_at is not None and country_at < len(row) else ""
-                )
-                res = resolve_address(address, country, scope)
-                added = [
-                    res.province,
-                    res.country,
-                    "true" if res.in_scope else "false",
-                    f"{res.confidence:.3f}",
-                    format_evidence(res.evidence),
-                ]
+                added, flagged = _screen_row(row, address_at, country_at, scope)
                 writer.writerow([neutralise_formula(c) for c in row + added])
                 rows += 1
-                in_scope += res.in_scope
-        os.replace(handle.name, out)
+                in_scope += flagged
+        os.replace(temporary, out)
     finally:
-        if os.path.exists(handle.name):
-            os.unlink(handle.name)
+        if os.path.exists(temporary):
+            os.unlink(temporary)
     return ScreenSummary(rows, in_scope, str(out))

@@ -12,6 +12,7 @@ Korean personal names are never evidence: the gazetteer only holds places.
 from __future__ import annotations
 
 import csv
+import dataclasses
 import re
 import unicodedata
 from collections import defaultdict
@@ -39,6 +40,9 @@ WEIGHTS = {
     "country_hint": 1.5,
 }
 FUZZY_FACTOR = 0.7
+#: a Latin name at the end of an address weighs this much more than one at the start
+POSITION_BONUS = 0.25
+SEGMENT = re.compile(r"[^,;|\n]+")
 
 STREET_WORDS = frozenset(
     [
@@ -116,7 +120,7 @@ NUMBER_CONTEXT = re.compile(
 
 @dataclass(frozen=True)
 class Signal:
-    """One piece of evidence: what was matched, where it points, and if it agreed with the result."""
+    """One piece of evidence: what matched, where it points, whether it agreed with the result."""
 
     kind: str
     matched_text: str
@@ -126,7 +130,7 @@ class Signal:
 
 @dataclass(frozen=True)
 class Resolution:
-    """Where an address is: province-level division (or country name), ISO country, scope, evidence."""
+    """Where an address is: province (or country name), ISO country, scope, confidence, evidence."""
 
     province: str
     country: str
@@ -166,12 +170,32 @@ class Mention:
     entries: tuple[Entry, ...]
     weight: float
     street: bool = False
+    #: character offset of a Latin name (later names weigh more); -1 for other signals
+    offset: int = -1
     locations: frozenset[str] = frozenset()
     primary: str = ""
 
     def __post_init__(self) -> None:
-        self.locations = frozenset(e.location for e in self.entries)
-        self.primary = _primary_entry(self.entries).location
+        if not self.locations:
+            self.locations = frozenset(e.location for e in self.entries)
+            self.primary = _primary_entry(self.entries).location
+
+    def placed(self, start: int, length: int) -> Mention:
+        """This segment-level mention placed in the whole text, with its position bonus."""
+        if self.offset < 0:
+            return self
+        where = start + self.offset
+        weight = self.weight * (1.0 + POSITION_BONUS * where / max(length, 1))
+        return Mention(
+            self.kind,
+            self.text,
+            self.entries,
+            weight,
+            self.street,
+            where,
+            self.locations,
+            self.primary,
+        )
 
 
 def slug(name: str) -> str:
@@ -187,13 +211,13 @@ def fold_latin(text: str) -> str:
 
 
 def squash(name: str) -> str:
-    """The lookup key of a Latin name: letters only ("Ji'an" -> "jian", "Liao-ning" -> "liaoning")."""
+    """Lookup key of a Latin name (letters only): "Ji'an" -> "jian", "Liao-ning" -> "liaoning"."""
     return "".join(LATIN_TOKEN.findall(fold_latin(name)))
 
 
 def uscc_check_char(first17: str) -> str:
     """The GB 32100-2015 check character of an 18-character Unified Social Credit Code."""
-    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17, USCC_WEIGHTS))
+    total = sum(USCC_CHARS.index(c) * w for c, w in zip(first17[:17], USCC_WEIGHTS, strict=True))
     return USCC_CHARS[(31 - total % 31) % 31]
 
 
@@ -335,7 +359,7 @@ class Gazetteer:
             self.max_tokens = max(self.max_tokens, len(LATIN_TOKEN.findall(fold_latin(name))))
 
     def _fuzzy_keys(self) -> list[str]:
-        """Names worth matching with one typo: provinces and cities of the northeast, North Korea."""
+        """Names worth matching despite one typo: northeastern provinces and cities, North Korea."""
         keys = []
         for key, entries in self.latin.items():
             if len(key) >= 5 and any(_fuzzy_worthy(e) for e in entries):
@@ -396,15 +420,28 @@ def parse_scope(text: str | None) -> frozenset[str]:
 # --- finding mentions ----------------------------------------------------------------------
 
 
-def find_mentions(text: str, gaz: Gazetteer) -> list[Mention]:
-    """Every signal in the text: names (Latin and CJK) and numbers."""
+def find_mentions(text: str) -> list[Mention]:
+    """Every signal in the text: names (Latin and CJK) and numbers.
+
+    The text is read in comma-separated segments, each looked up in a cache: import records
+    repeat the same city, province and country segments over and over.
+    """
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-    mentions = _latin_mentions(text, gaz)
-    if CJK_CHAR.search(text):
-        mentions += _cjk_mentions(text, gaz)
-    mentions += _number_mentions(text, gaz)
+    mentions = []
+    for segment in SEGMENT.finditer(text):
+        for mention in _segment_mentions(segment.group()):
+            mentions.append(mention.placed(segment.start(), len(text)))
     return mentions
+
+
+@lru_cache(maxsize=200_000)
+def _segment_mentions(segment: str) -> tuple[Mention, ...]:
+    gaz = gazetteer()
+    mentions = _latin_mentions(segment, gaz)
+    if CJK_CHAR.search(segment):
+        mentions += _cjk_mentions(segment, gaz)
+    return tuple(mentions + _number_mentions(segment, gaz))
 
 
 def _latin_mentions(text: str, gaz: Gazetteer) -> list[Mention]:
@@ -427,11 +464,10 @@ def _latin_mentions(text: str, gaz: Gazetteer) -> list[Mention]:
         matched = (
             text[start_char:stop_char] if len(text) == len(folded) else folded[start_char:stop_char]
         )
-        position = 1.0 + 0.25 * start_char / max(len(folded), 1)
-        weight = max(e.weight for e in entries) * position * (FUZZY_FACTOR if fuzzy else 1.0)
+        weight = max(e.weight for e in entries) * (FUZZY_FACTOR if fuzzy else 1.0)
         kind = _primary_entry(entries).kind + (" (typo)" if fuzzy else "")
         street = _is_latin_street(tokens, end)
-        mentions.append(Mention(kind, matched, tuple(entries), weight, street))
+        mentions.append(Mention(kind, matched, tuple(entries), weight, street, start_char))
         i = end
     return mentions
 
@@ -464,12 +500,19 @@ def _admin_word_at(tokens, j: int) -> str | None:
 
 @lru_cache(maxsize=100_000)
 def _fuzzy_lookup(token: str) -> str | None:
-    """The one name within one insertion, deletion, substitution or transposition of token."""
+    """The name within one edit (insertion, deletion, substitution, transposition) of token.
+
+    Several near names are accepted only when they all mean the same place ("dalien" is near
+    Dalian, Talien and Dairen); the division's own name is then preferred.
+    """
     gaz = gazetteer()
     found = set(gaz.deletions.get(token, ()))
     for deleted in _deletions(token):
         found |= gaz.deletions.get(deleted, set())
-    return found.pop() if len(found) == 1 else None
+    places = {frozenset(e.location for e in gaz.latin[key]) for key in found}
+    if len(places) != 1:
+        return None
+    return min(found, key=lambda key: (_primary_entry(gaz.latin[key]).kind not in LEVEL_RANK, key))
 
 
 def _prefer_level(entries, level, tokens, i, end, gaz: Gazetteer) -> list[Entry]:
@@ -616,7 +659,7 @@ def resolve_address(
 @lru_cache(maxsize=200_000)
 def _resolve_cached(text: str, country: str, province: str, scope: frozenset[str]) -> Resolution:
     gaz = gazetteer()
-    mentions = find_mentions(text, gaz) + _hint_mentions(country, province, gaz)
+    mentions = find_mentions(text) + _hint_mentions(country, province, gaz)
     return decide(mentions, scope, gaz)
 
 
@@ -628,10 +671,9 @@ def _hint_mentions(country: str, province: str, gaz: Gazetteer) -> list[Mention]
         entry = Entry(key, "", "province", "country_hint", WEIGHTS["country_hint"])
         mentions.append(Mention("country column", country.strip(), (entry,), entry.weight))
     if province.strip():
-        for mention in find_mentions(province, gaz):
+        for mention in find_mentions(province):
             if not mention.street:
-                mention.kind = "province column"
-                mentions.append(mention)
+                mentions.append(dataclasses.replace(mention, kind="province column"))
     return mentions
 
 

@@ -114,7 +114,7 @@ def normalise_sector(value: str) -> str:
 
 
 def normalise_hs(code: str) -> str:
-    """Digits of an HS code, restoring a leading zero lost in a spreadsheet ("30617" -> "030617")."""
+    """Digits of an HS code, restoring a leading zero a spreadsheet lost: "30617" -> "030617"."""
     digits = re.sub(r"\D", "", str(code or ""))
     if digits.endswith("0") and re.fullmatch(r"\d+\.0", str(code).strip()):
         digits = digits[:-1]  # read from a float column: "30617.0"
