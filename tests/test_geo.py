@@ -220,3 +220,57 @@ def test_empty_and_placeless_text():
     for text in ("", "Unknown", "Warehouse 3, Industrial Estate"):
         res = resolve_address(text)
         assert (res.province, res.in_scope, res.confidence) == ("", False, 0.0)
+
+
+@pytest.mark.parametrize(
+    "text, province",
+    [
+        ("Mukden", "Liaoning"),
+        ("Dairen", "Liaoning"),
+        ("Port Arthur", "Liaoning"),
+        ("Hsinking", "Jilin"),
+        ("Newchwang", "Liaoning"),
+        ("Pen-hsi", "Liaoning"),
+        ("Heilungkiang", "Heilongjiang"),
+    ],
+)
+def test_historic_and_wade_giles_names(text, province):
+    assert resolve_address(text).province == province
+
+
+@pytest.mark.parametrize(
+    "text, province",
+    [
+        ("瀋陽市", "Liaoning"),
+        ("琿春市", "Jilin"),
+        ("黑龍江省", "Heilongjiang"),
+        ("遼寧省", "Liaoning"),
+    ],
+)
+def test_traditional_characters(text, province):
+    assert resolve_address(text).province == province
+
+
+@pytest.mark.parametrize(
+    "text", ["Bayuquan Port", "Port of Dalian", "CNDLC", "Quanhe Port, Hunchun", "Nampo Port"]
+)
+def test_ports_and_crossings_are_in_scope(text):
+    assert resolve_address(text).in_scope
+
+
+def test_street_evidence_names_the_whole_street():
+    res = resolve_address("1088 Dalian West Road, Shanghai")
+    assert [s.matched_text for s in res.evidence if s.kind == "street"] == ["Dalian West Road"]
+    res = resolve_address("台北市中山區遼寧街12號")
+    assert [s.matched_text for s in res.evidence if s.kind == "street"] == ["遼寧街"]
+
+
+def test_full_width_digits_and_postal_keyword_in_chinese():
+    assert resolve_address("邮编１１８０００").province == "Liaoning"
+
+
+def test_country_column_alone_and_disagreeing_with_the_address():
+    assert resolve_address("", country="North Korea").province == "North Korea"
+    res = resolve_address("Sinuiju", country="CN")
+    assert res.province == "North Korea"
+    assert any(s.kind == "country column" and not s.agreed for s in res.evidence)

@@ -27,6 +27,14 @@ ETHNIC = re.compile(
     r"|普米|阿昌|德昂|基诺|塔吉克|柯尔克孜|各)族)+$"
 )
 MUNICIPALITIES = ("11", "12", "31", "50")
+#: hand-written tables and their column holding GB/T 2260 codes, checked after each build
+CURATED_CODE_COLUMNS = (
+    ("provinces.csv", "code"),
+    ("prefecture_codes.csv", "code"),
+    ("phone_codes_other.csv", "code"),
+    ("alias_names.csv", "target"),
+    ("places_extra.csv", "target"),
+)
 
 
 def short_name(name: str) -> str:
@@ -83,6 +91,17 @@ def main() -> None:
         writer.writeheader()
         writer.writerows(rows)
     print(f"wrote {len(rows)} divisions to {OUT}")
+    check_curated_codes({row["code"] for row in rows})
+
+
+def check_curated_codes(codes: set[str]) -> None:
+    """Every GB/T 2260 code a hand-written table points at must exist in the division list."""
+    for name, column in CURATED_CODE_COLUMNS:
+        with (HERE / name).open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                value = row[column]
+                if value.isdigit() and value not in codes:
+                    raise SystemExit(f"{name}: code {value} is not a GB/T 2260 division")
 
 
 if __name__ == "__main__":

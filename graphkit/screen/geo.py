@@ -460,13 +460,14 @@ def _latin_mentions(text: str, gaz: Gazetteer) -> list[Mention]:
         end = i + span
         level = _admin_word_at(tokens, end)
         entries = _prefer_level(entries, level, tokens, i, end, gaz)
-        start_char, stop_char = tokens[i][1], tokens[end - 1][1] + len(tokens[end - 1][0])
-        matched = (
-            text[start_char:stop_char] if len(text) == len(folded) else folded[start_char:stop_char]
-        )
+        street_end = _street_word_after(tokens, end)
+        last = street_end if street_end is not None else end - 1
+        start_char, stop_char = tokens[i][1], tokens[last][1] + len(tokens[last][0])
+        source = text if len(text) == len(folded) else folded
+        matched = source[start_char:stop_char]
         weight = max(e.weight for e in entries) * (FUZZY_FACTOR if fuzzy else 1.0)
         kind = _primary_entry(entries).kind + (" (typo)" if fuzzy else "")
-        street = _is_latin_street(tokens, end)
+        street = street_end is not None
         mentions.append(Mention(kind, matched, tuple(entries), weight, street, start_char))
         i = end
     return mentions
@@ -531,12 +532,12 @@ def _prefer_level(entries, level, tokens, i, end, gaz: Gazetteer) -> list[Entry]
     return entries or list(gaz.latin["".join(t for t, _ in tokens[i:end])])
 
 
-def _is_latin_street(tokens, end: int) -> bool:
-    """True when a name is followed by a street word, optionally after a direction word."""
+def _street_word_after(tokens, end: int) -> int | None:
+    """Index of a street word following a name (maybe after a direction word), else None."""
     j = end
     if j < len(tokens) and tokens[j][0] in DIRECTION_WORDS and j + 1 < len(tokens):
         j += 1
-    return j < len(tokens) and tokens[j][0] in STREET_WORDS
+    return j if j < len(tokens) and tokens[j][0] in STREET_WORDS else None
 
 
 def _cjk_mentions(text: str, gaz: Gazetteer) -> list[Mention]:
@@ -549,9 +550,11 @@ def _cjk_mentions(text: str, gaz: Gazetteer) -> list[Mention]:
         name, after = text[i : i + length], text[i + length : i + length + 3]
         if not after.startswith("族"):
             entries = tuple(gaz.cjk[name])
-            street = bool(CJK_STREET.match(after))
+            street = CJK_STREET.match(after)
+            shown = name + street.group() if street else name
             weight = max(e.weight for e in entries)
-            mentions.append(Mention(_primary_entry(entries).kind, name, entries, weight, street))
+            kind = _primary_entry(entries).kind
+            mentions.append(Mention(kind, shown, entries, weight, bool(street)))
         i += length
     return mentions
 
