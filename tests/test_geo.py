@@ -232,22 +232,13 @@ def test_empty_and_placeless_text():
         ("Newchwang", "Liaoning"),
         ("Pen-hsi", "Liaoning"),
         ("Heilungkiang", "Heilongjiang"),
-    ],
-)
-def test_historic_and_wade_giles_names(text, province):
-    assert resolve_address(text).province == province
-
-
-@pytest.mark.parametrize(
-    "text, province",
-    [
         ("瀋陽市", "Liaoning"),
         ("琿春市", "Jilin"),
         ("黑龍江省", "Heilongjiang"),
         ("遼寧省", "Liaoning"),
     ],
 )
-def test_traditional_characters(text, province):
+def test_historic_names_wade_giles_and_traditional_characters(text, province):
     assert resolve_address(text).province == province
 
 
