@@ -118,7 +118,7 @@ NUMBER_CONTEXT = re.compile(
 )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Signal:
     """One piece of evidence: what matched, where it points, whether it agreed with the result."""
 
@@ -128,7 +128,7 @@ class Signal:
     agreed: bool
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Resolution:
     """Where an address is: province (or country name), ISO country, scope, confidence, evidence."""
 
@@ -139,7 +139,7 @@ class Resolution:
     evidence: tuple[Signal, ...]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Location:
     key: str
     name: str
@@ -150,7 +150,7 @@ class Location:
         object.__setattr__(self, "scope_key", slug(self.name))
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Entry:
     """A gazetteer entry a name can stand for."""
 
@@ -161,7 +161,7 @@ class Entry:
     weight: float
 
 
-@dataclass
+@dataclass(slots=True)
 class Mention:
     """A signal found in the text, before it is weighed against the others."""
 
@@ -668,6 +668,8 @@ def _resolve_cached(text: str, country: str, province: str, scope: frozenset[str
 
 def _hint_mentions(country: str, province: str, gaz: Gazetteer) -> list[Mention]:
     """The explicit country/province columns as signals of their own."""
+    if not (country or province):
+        return []
     mentions = []
     key = gaz.country_names.get(country.strip().lower()) or gaz.country_names.get(squash(country))
     if key:
