@@ -247,7 +247,6 @@ class Gazetteer:
         self.postal_prefecture: dict[str, str] = {}
         self.phone: dict[str, str] = {}
         self.iso: dict[str, str] = {}
-        self.code_names: dict[str, str] = {}
         self.max_tokens = 1
         self._load_provinces()
         self._load_regions()
@@ -306,7 +305,6 @@ class Gazetteer:
         for row in _read("divisions.csv"):
             level = "city" if row["level"] == "prefecture" else row["level"]
             code, province = row["code"], row["code"][:2]
-            self.code_names[code] = row["name_zh"]
             if level == "province":
                 names_cjk = {
                     row["name_zh"],
