@@ -173,6 +173,45 @@ def convert(bundle: str, out: str) -> None:
 # --- screening commands (Source identification) -----------------------------------------
 
 
+@cli.command()
+@click.argument("input_csv", type=click.Path(dir_okay=False))
+@click.option("--column", required=True, help="Column holding the address text.")
+@click.option("--country-column", default=None, help="Optional column holding the country.")
+@click.option("--out", "out_path", default=None, help="Output CSV (default: INPUT.screened.csv).")
+@click.option(
+    "--scope",
+    default="liaoning,jilin,north_korea",
+    show_default=True,
+    help="Comma-separated places counted as in scope (e.g. add heilongjiang,russian_far_east).",
+)
+def screen(
+    input_csv: str, column: str, country_column: str | None, out_path: str | None, scope: str
+) -> None:
+    """Flag addresses located in Liaoning, Jilin or North Korea, with the evidence.
+
+    \b
+    Example:
+      graphkit screen imports.csv --column address --out imports.screened.csv
+    """
+    import os
+    from pathlib import Path
+
+    from graphkit.screen.batch import screen_csv
+    from graphkit.screen.geo import parse_scope
+
+    try:
+        scope_keys = parse_scope(scope)
+    except ValueError as exc:
+        raise click.BadParameter(str(exc), param_hint="--scope") from exc
+    out = out_path or str(Path(input_csv).with_suffix("")) + ".screened.csv"
+    size = os.path.getsize(input_csv) if os.path.isfile(input_csv) else 0
+    with click.progressbar(
+        length=size, label="screening", file=sys.stderr, hidden=size < 5_000_000
+    ) as bar:
+        summary = screen_csv(input_csv, column, out, country_column, scope_keys, bar.update)
+    click.echo(f"{summary.rows} rows screened, {summary.in_scope} in scope -> {summary.output}")
+
+
 # --- propagation commands (Propagation engine) ------------------------------------------
 
 
