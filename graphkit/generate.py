@@ -83,12 +83,12 @@ def write_generated(out_dir: str | os.PathLike, n_suppliers: int, seed: int) -> 
     try:
         for frame in (nodes, edges):
             staged.append(_stage_csv(frame, out))
-    except BaseException:
+        for temp, name in zip(staged, (NODES_FILE, EDGES_FILE), strict=True):
+            os.replace(temp, out / name)
+    finally:
         for temp in staged:
-            os.unlink(temp)
-        raise
-    for temp, name in zip(staged, (NODES_FILE, EDGES_FILE), strict=True):
-        os.replace(temp, out / name)
+            if os.path.exists(temp):
+                os.unlink(temp)
     return len(nodes), len(edges)
 
 
