@@ -65,11 +65,12 @@ def generate_bundle(n_suppliers: int, seed: int) -> tuple[pd.DataFrame, pd.DataF
     tier = _forced_choice(rng, n_suppliers, _tier_probabilities())
     level = _forced_choice(rng, n_components, np.array(BOM_LEVEL_P))
     w_out, w_in = (rng.lognormal(0.0, WEIGHT_SIGMA, n_suppliers) for _ in range(2))
-    component_edges = _component_edges(rng, tier, level, w_out, w_in)
+    maker = _pick_in_groups(rng, tier, w_out, np.minimum(level + 1, TIERS - 1))
+    component_edges = _component_edges(rng, tier, level, maker, w_in)
     n_nodes = n_suppliers + n_components
     n_supplies = max(int(MEAN_DEGREE * n_nodes) - len(component_edges[0]), n_suppliers)
     supplies = _supplies_edges(rng, tier, w_out, w_in, n_supplies)
-    nodes = _nodes(rng, tables, tier, level)
+    nodes = _nodes(rng, tables, tier, level, maker)
     edges = _edges_frame(rng, nodes["id"].to_numpy(), supplies, component_edges, n_nodes)
     return nodes, edges
 
@@ -211,7 +212,7 @@ def _component_edges(
     rng: np.random.Generator,
     tier: np.ndarray,
     level: np.ndarray,
-    w_out: np.ndarray,
+    maker: np.ndarray,
     w_in: np.ndarray,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """MAKES, PART_OF and USED_BY edges as (source, target, kind) over global node indices."""
@@ -219,7 +220,6 @@ def _component_edges(
 
     n_s, n_c = len(tier), len(level)
     comp = np.arange(n_c)
-    maker = _pick_in_groups(rng, tier, w_out, np.minimum(level + 1, TIERS - 1))
     has_parent = level > 0
     child = np.concatenate(
         [comp[has_parent], comp[has_parent & (rng.random(n_c) < SECOND_PARENT_P)]]
@@ -284,13 +284,17 @@ def _shares(rng: np.random.Generator, target: np.ndarray, n_nodes: int) -> np.nd
 
 
 def _nodes(
-    rng: np.random.Generator, tables: dict[str, pd.DataFrame], tier: np.ndarray, level: np.ndarray
+    rng: np.random.Generator,
+    tables: dict[str, pd.DataFrame],
+    tier: np.ndarray,
+    level: np.ndarray,
+    maker: np.ndarray,
 ) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 
     suppliers = _supplier_nodes(rng, tables, tier)
-    components = _component_nodes(rng, tables, suppliers["sector"].to_numpy(), level)
+    components = _component_nodes(tables, suppliers["sector"].to_numpy()[maker], level)
     nodes = pd.concat([suppliers, components], ignore_index=True)
     nodes["exposure"] = np.nan
     order = ["id", "kind", "name", "address", "country", "province", "sector", "hs_code"]
@@ -339,17 +343,14 @@ def _supplier_nodes(
 
 
 def _component_nodes(
-    rng: np.random.Generator,
-    tables: dict[str, pd.DataFrame],
-    supplier_sector: np.ndarray,
-    level: np.ndarray,
+    tables: dict[str, pd.DataFrame], sector: np.ndarray, level: np.ndarray
 ) -> pd.DataFrame:
+    """Components named after what their maker's sector produces."""
     import numpy as np
     import pandas as pd
 
     sectors = tables["sectors"].set_index("sector")
     n = len(level)
-    sector = supplier_sector[rng.integers(0, len(supplier_sector), n)]
     part = sectors.loc[sector, "part_word"].to_numpy()
     prefix = np.where(level == 0, "final product: ", "")
     code = pd.Series(np.arange(n)).astype(str).str.zfill(6).to_numpy()
