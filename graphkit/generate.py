@@ -147,6 +147,8 @@ def _pick_in_groups(
     """For each entry of wanted (a group number), one item of that group, P ∝ weight."""
     import numpy as np
 
+    if len(wanted) == 0:
+        return np.empty(0, dtype=np.int64)
     order = np.argsort(group, kind="stable")
     cumulative = np.cumsum(weight[order])
     last = np.cumsum(np.bincount(group, minlength=wanted.max() + 1)) - 1
@@ -180,7 +182,32 @@ def _supplies_edges(
         _, first = np.unique(keys, return_index=True)
         keys = keys[np.sort(first)]
     keys = keys[:n]
-    return _with_cycles(rng, tier, keys // n_s, keys % n_s)
+    source, target = _with_cycles(rng, tier, keys // n_s, keys % n_s)
+    return _connect_isolated(rng, tier, w_in, source, target)
+
+
+def _connect_isolated(
+    rng: np.random.Generator,
+    tier: np.ndarray,
+    w_in: np.ndarray,
+    source: np.ndarray,
+    target: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Give every supplier without a SUPPLIES edge one: it sells to the tier above it.
+
+    Buyers left without a supplier get one from tier 1.
+    """
+    import numpy as np
+
+    touched = np.bincount(np.concatenate([source, target]), minlength=len(tier)) > 0
+    seller = np.flatnonzero(~touched & (tier > 0))
+    buyer = np.flatnonzero(~touched & (tier == 0))
+    sold_to = _pick_in_groups(rng, tier, w_in, tier[seller] - 1)
+    bought_from = _pick_in_groups(rng, tier, w_in, np.ones(len(buyer), dtype=np.int64))
+    return (
+        np.concatenate([source, seller, bought_from]),
+        np.concatenate([target, sold_to, buyer]),
+    )
 
 
 def _draw_supplies(
@@ -273,14 +300,18 @@ def _edges_frame(
 
 
 def _shares(rng: np.random.Generator, target: np.ndarray, n_nodes: int) -> np.ndarray:
-    """Per-edge shares; each target's mapped fraction is 0.5..0.95, some shares unknown."""
+    """Per-edge shares; each target's mapped fraction is 0.5..0.95.
+
+    For a few targets no input share is known: all their in-edges carry none.
+    """
     import numpy as np
 
     raw = rng.lognormal(0.0, 1.0, len(target))
     total = np.bincount(target, weights=raw, minlength=n_nodes)
     mapped = rng.uniform(0.5, 0.95, n_nodes)
     share = np.floor(raw / total[target] * mapped[target] * 1e4) / 1e4
-    return np.where(rng.random(len(target)) < NO_SHARE_P, np.nan, share)
+    unknown = rng.random(n_nodes) < NO_SHARE_P
+    return np.where(unknown[target], np.nan, share)
 
 
 def _nodes(

@@ -85,9 +85,16 @@ def test_northeast_addresses_come_in_several_spellings(bundle):
     assert northeast.str.contains(r"\b1[123]\d{4}\b").any()
 
 
+def test_every_node_is_connected(bundle):
+    nodes, edges = bundle
+    assert nodes["id"].isin(pd.concat([edges["source"], edges["target"]])).all()
+
+
 def test_shares_on_most_edges_and_some_links_inferred(bundle):
     _, edges = bundle
     assert edges["share"].notna().mean() >= 0.7
+    known_per_target = edges["share"].notna().groupby(edges["target"]).mean()
+    assert known_per_target.isin([0.0, 1.0]).all(), "a target's shares are all known or none"
     confidence = edges["confidence"]
     assert (confidence == 1).mean() >= 0.8 and (confidence < 1).any()
 
