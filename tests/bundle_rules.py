@@ -18,8 +18,11 @@ ENDPOINTS = {
 
 def read_csv_bundle(folder: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Read nodes.csv and edges.csv as text, '' for missing."""
-    read = lambda name: pd.read_csv(folder / name, dtype=str, keep_default_na=False)  # noqa: E731
-    return read("nodes.csv"), read("edges.csv")
+    nodes, edges = (
+        pd.read_csv(folder / name, dtype=str, keep_default_na=False)
+        for name in ("nodes.csv", "edges.csv")
+    )
+    return nodes, edges
 
 
 def numeric(column: pd.Series) -> pd.Series:
