@@ -26,7 +26,11 @@ SCORE_COLUMNS = (
     "sector_rule",
     "sector_factor",
     "score_evidence",
+    "flagged",
 )
+
+#: a sector factor at or above this marks a high-risk sector (see data/sector_factors.csv)
+HIGH_RISK_FACTOR = 1.0
 
 
 def _text(nodes: pd.DataFrame, column: str) -> pd.Series:
@@ -42,7 +46,11 @@ def screen_nodes(
     scope: frozenset[str] = DEFAULT_SCOPE,
     factors: dict[str, float] | None = None,
 ) -> pd.DataFrame:
-    """Source score and its evidence for every node, indexed like the input."""
+    """Source score and its evidence for every node, indexed like the input.
+
+    ``flagged`` marks the nodes an analyst must review: an explicit exposure above 0, or a
+    location in scope in a high-risk sector. Other in-scope nodes keep a low score.
+    """
     import numpy as np
     import pandas as pd
 
@@ -61,6 +69,8 @@ def screen_nodes(
     score = np.where(explicit, exposure.to_numpy(), np.where(in_scope, screened, 0.0))
     result["source_score"] = np.clip(score, 0.0, 1.0)
     result["score_basis"] = np.where(explicit, "explicit", np.where(in_scope, "screened", "none"))
+    high_risk = result["sector_factor"].to_numpy() >= HIGH_RISK_FACTOR
+    result["flagged"] = np.where(explicit, result["source_score"] > 0, in_scope & high_risk)
     result["score_evidence"] = [
         _explain(basis, score, row)
         for basis, score, row in zip(
