@@ -12,7 +12,6 @@ import functools
 import json
 import math
 import os
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -562,21 +561,14 @@ def _now() -> str:
 
 
 def write_view(spec: ViewSpec, path: str | os.PathLike[str]) -> Path:
-    """Render the view and write it atomically (temp file + os.replace)."""
-    target = Path(path)
-    if not target.parent.is_dir():
-        raise GraphError(f"cannot write {target}: folder {target.parent} does not exist")
+    """Render the view and write it atomically (temp file + os.replace), creating folders."""
+    from graphkit.io.atomic import atomic_file
+
     html = render_html(spec)
-    handle, temp = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
-    try:
-        with os.fdopen(handle, "w", encoding="utf-8") as out:
-            out.write(html)
-        os.chmod(temp, 0o644)
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    return target
+    with atomic_file(path) as temp:
+        temp.write_text(html, encoding="utf-8")
+        temp.chmod(0o644)
+    return Path(path)
 
 
 def display_view(spec: ViewSpec) -> None:

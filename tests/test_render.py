@@ -247,9 +247,9 @@ def test_write_view_is_atomic(tmp_path, hostile):
     assert os.listdir(tmp_path) == ["view.html"]
 
 
-def test_write_view_into_a_missing_folder_is_a_clear_error(tmp_path, hostile):
-    with pytest.raises(GraphError, match="does not exist"):
-        render.write_view(hostile[1], tmp_path / "nowhere" / "view.html")
+def test_write_view_creates_missing_folders(tmp_path, hostile):
+    out = render.write_view(hostile[1], tmp_path / "views" / "view.html")
+    assert out.read_text(encoding="utf-8").startswith("<!DOCTYPE html>")
 
 
 def test_paths_naming_unknown_nodes_are_an_error(hostile):
