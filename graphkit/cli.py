@@ -300,6 +300,10 @@ def render_command(bundle_path, target, top, k, mode, cap, out) -> None:
     from graphkit.render import exposure_view, write_view
 
     bundle = read_bundle(bundle_path)
+    if target is not None and not bundle.nodes["id"].eq(target).any():
+        raise click.BadParameter(
+            f"{target!r} is not a node id in {bundle_path}", param_hint="--target"
+        )
     exposure = propagate.propagate(bundle, source_scores=propagate.source_scores_for(bundle))
     spec = exposure_view(bundle, exposure, target=target, top=top, k=k, mode=mode, cap=cap)
     write_view(spec, out)

@@ -55,6 +55,7 @@ HEADER_FIELDS = (
     ("target", "Target"),
     ("mode", "Mode"),
     ("score", "Score"),
+    ("paths", "Paths"),
     ("generated", "Generated"),
     ("bundle_hash", "Bundle hash"),
 )

@@ -518,7 +518,9 @@ def test_cli_render_writes_a_view(open_view, hostile, tmp_path):
     view = open_view(out)
     drawn = set(view.page.evaluate("() => graphkitNodes.getIds()"))
     assert {"s1", "m", "c", "p"} <= drawn <= {"s1", "s2", "m", "c", "p", "other"}
-    assert XSS in view.page.locator("#graphkit-header").inner_text()
+    header = view.page.locator("#graphkit-header").inner_text()
+    assert "Exposure paths to Controller <b>X</b>" in header and bundle.digest() in header
+    assert view.page.evaluate("() => graphkitNodes.get('s1').label") == XSS
     view.assert_clean()
 
 
