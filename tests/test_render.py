@@ -537,6 +537,20 @@ def test_cli_render_needs_exactly_one_of_target_or_top(hostile, tmp_path):
     assert not out.exists()
 
 
+def test_cli_render_unknown_target_is_a_usage_error(hostile, tmp_path):
+    pytest.importorskip("graphkit.propagate")
+    from click.testing import CliRunner
+
+    from graphkit.cli import cli
+
+    folder = write_bundle_folder(hostile[0], tmp_path / "bundle")
+    out = tmp_path / "view.html"
+    args = ["render", str(folder), "--target", "<nope>", "--out", str(out)]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2 and "'<nope>' is not a node id" in result.output
+    assert not out.exists()
+
+
 def test_screening_evidence_explains_each_shown_node(hostile):
     pytest.importorskip("graphkit.screen.score")
     bundle, _ = hostile
