@@ -25,8 +25,8 @@ if TYPE_CHECKING:
     from graphkit.model import Bundle
 
 DEFAULT_CAP = 500
-#: edges with a confidence at or below this are drawn dashed (as are inferred edges)
-LOW_CONFIDENCE = 0.8
+#: declared links have confidence 1; below it a link is inferred and drawn dashed
+DECLARED_CONFIDENCE = 1.0
 TIER_GAP_X = 260
 ROW_GAP_Y = 90
 LABEL_MAX = 30
@@ -421,7 +421,7 @@ def _edge_width(share: float) -> float:
 
 
 def _is_dashed(confidence: float, inferred: bool) -> bool:
-    return bool(inferred) or (confidence == confidence and confidence <= LOW_CONFIDENCE)
+    return bool(inferred) or confidence < DECLARED_CONFIDENCE  # NaN (not given) = declared
 
 
 def _positions(nodes: pd.DataFrame) -> tuple[list[float], list[float]]:
@@ -549,7 +549,6 @@ def render_html(spec: ViewSpec) -> str:
         edge_count=len(edges),
         gradient=_legend_gradient(),
         colours={"source": SOURCE_BORDER, "target": TARGET_BORDER, "none": NO_SCORE_COLOUR},
-        low_confidence=LOW_CONFIDENCE,
         version=__version__,
         data_json=Markup(script_json({"nodes": nodes, "edges": edges, "options": options_data})),
         vis_js=Markup(script),
