@@ -375,6 +375,26 @@ def test_xss_payload_stays_inert_text(open_view, hostile):
     view.assert_clean()
 
 
+def test_hostile_ids_stay_inert_in_search_and_labels(open_view):
+    ids = ['"><img src=x onerror=alert(3)>', "</script><script>alert(4)</script>"]
+    bundle = make_bundle(
+        [{"id": ids[0], "kind": "supplier"}, {"id": ids[1], "kind": "component"}],
+        [{"source": ids[0], "target": ids[1], "kind": "MAKES", "item": XSS}],
+    )
+    spec = render.view_from_paths(
+        bundle, pd.Series(dtype=float), paths_from_chains(bundle, [ids], [1])
+    )
+    view = open_view(spec)
+    page = view.page
+    page.fill("#graphkit-search", ids[1])
+    page.press("#graphkit-search", "Enter")
+    assert page.evaluate("() => graphkitNetwork.getSelectedNodes()") == [ids[1]]
+    options = "() => [...document.querySelectorAll('#graphkit-labels option')].map(o => o.value)"
+    assert page.evaluate(options) == list(spec.nodes["label"])
+    assert page.locator("img").count() == 0 and page.evaluate("() => document.scripts.length") == 3
+    view.assert_clean()
+
+
 def test_edge_tooltip_shows_share_confidence_and_evidence(open_view, hostile):
     _, spec = hostile
     view = open_view(spec)
