@@ -14,6 +14,7 @@ import pytest
 from PIL import Image, ImageStat  # Pillow comes with matplotlib
 
 from graphkit import model, render
+from graphkit.io import write_bundle
 from graphkit.model import Bundle, GraphError
 
 CHROMIUM = "/usr/bin/chromium"
@@ -514,13 +515,6 @@ def test_sample_graph_view(open_view, folder):
 # --- the command line (needs the engine: graphkit.propagate, graphkit.explain, graphkit.io) ---
 
 
-def write_bundle_folder(bundle: Bundle, folder: Path) -> Path:
-    folder.mkdir()
-    bundle.nodes.to_csv(folder / model.NODES_FILE, index=False)
-    bundle.edges.to_csv(folder / model.EDGES_FILE, index=False)
-    return folder
-
-
 def test_cli_render_writes_a_view(open_view, hostile, tmp_path):
     pytest.importorskip("graphkit.explain")
     from click.testing import CliRunner
@@ -529,7 +523,7 @@ def test_cli_render_writes_a_view(open_view, hostile, tmp_path):
 
     bundle, _ = hostile
     bundle.nodes.loc[bundle.nodes["id"].isin(["s1", "s2"]), "exposure"] = [0.9, 0.5]
-    folder = write_bundle_folder(bundle, tmp_path / "bundle")
+    folder = write_bundle(bundle, tmp_path / "bundle", "csv")
     out = tmp_path / "cli-view.html"
     args = ["render", str(folder), "--target", "p", "--k", "3", "--out", str(out)]
     result = CliRunner().invoke(cli, args)
@@ -549,7 +543,7 @@ def test_cli_render_needs_exactly_one_of_target_or_top(hostile, tmp_path):
 
     from graphkit.cli import cli
 
-    folder = write_bundle_folder(hostile[0], tmp_path / "bundle")
+    folder = write_bundle(hostile[0], tmp_path / "bundle", "csv")
     out = tmp_path / "view.html"
     for extra in ([], ["--target", "p", "--top", "2"]):
         result = CliRunner().invoke(cli, ["render", str(folder), *extra, "--out", str(out)])
@@ -563,7 +557,7 @@ def test_cli_render_unknown_target_is_a_usage_error(hostile, tmp_path):
 
     from graphkit.cli import cli
 
-    folder = write_bundle_folder(hostile[0], tmp_path / "bundle")
+    folder = write_bundle(hostile[0], tmp_path / "bundle", "csv")
     out = tmp_path / "view.html"
     args = ["render", str(folder), "--target", "<nope>", "--out", str(out)]
     result = CliRunner().invoke(cli, args)
