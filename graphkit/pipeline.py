@@ -86,7 +86,7 @@ def _run_loaded(bundle, stage: Path, options: RunOptions, progress: Progress) ->
     progress(f"{bundle.origin}: explaining {len(exposed)} exposed products")
     paths = {n: top_paths(bundle, n, k=options.k, exposure=exposure) for n in exposed.index}
     write_results(exposure, paths, stage, bundle=bundle)
-    views = _write_views(bundle, exposure, screening, list(exposed.index), stage, options)
+    views = _write_views(bundle, exposure, list(exposed.index), stage, options)
     upcoming = map_next(bundle, exposure, priors) if priors is not None else None
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     data = ReportInput(bundle, screening, table, paths, options.mode, views, upcoming, generated)
@@ -97,18 +97,12 @@ def _run_loaded(bundle, stage: Path, options: RunOptions, progress: Progress) ->
     return RunResult(bundle.origin, "", status, facing, len(exposed), list(exposed.index))
 
 
-def node_evidence(screening) -> dict[str, str]:
-    """Per node, the screening evidence shown in view tooltips."""
-    text = screening["geo_evidence"].astype(str) + "\n" + screening["sector_rule"].astype(str)
-    return text.str.strip().to_dict()
-
-
-def _write_views(bundle, exposure, screening, products, stage, options) -> dict[str, str]:
+def _write_views(bundle, exposure, products, stage, options) -> dict[str, str]:
+    """One view per exposed product plus an overview; tooltips carry the screening evidence."""
     from graphkit.render import exposure_view, write_view
 
-    evidence = node_evidence(screening)
     views = {}
-    common = {"k": options.k, "mode": options.mode, "cap": options.cap, "evidence": evidence}
+    common = {"k": options.k, "mode": options.mode, "cap": options.cap}
     for node in products:
         relative = f"views/{view_slug(node)}.html"
         write_view(exposure_view(bundle, exposure, target=node, **common), stage / relative)
