@@ -1,0 +1,373 @@
+"""Entity resolution: decide which differently written company names are the same company.
+
+Names are first *normalised* (case, punctuation, width, legal forms such as "Co., Ltd." or
+有限公司, abbreviations, plurals, misspelt industry words). Two names then
+
+* **merge** when their normalised forms are equal once spaces are removed ("Dan Dong Hua Xin
+  Garment Co Ltd" = "DANDONG HUAXIN GARMENT"), or when they differ only by one typo inside a
+  name word that is not itself a different valid pinyin spelling ("Dandnog" ~ "Dandong", but
+  "Huaxing" is another company than "Huaxin");
+* stay apart but become a **candidate** for an analyst when they are similar but not certain
+  (another city word, another trade name, the same name at addresses in different postcode
+  areas);
+* are **different** otherwise.
+
+An address (its 6-digit Chinese postcode area) or a city vetoes a merge: "Huaxin Garment" in
+Dandong 118000 and in Dalian 116001 are two companies. Batches use blocking keys (each name
+word and its one-letter deletions, SymSpell-style) so that only names sharing a key are
+compared, never all n² pairs.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+from typing import TYPE_CHECKING
+
+from rapidfuzz import fuzz, process
+from rapidfuzz.distance import OSA
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+MERGE = "merge"
+CANDIDATE = "candidate"
+DIFFERENT = "different"
+
+#: token_sort_ratio (0..100) from which a non-merging pair is listed as a candidate
+CANDIDATE_SCORE = 80.0
+#: shortest name word in which one typo is accepted
+TYPO_MIN_LENGTH = 5
+#: blocking keys shared by more names than this are skipped (too common to discriminate)
+MAX_BLOCK = 200
+
+_CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff\uac00-\ud7af\u3040-\u30ff"
+_CJK_RUN = re.compile(f"[{_CJK}]+")
+_LATIN_RUN = re.compile(r"[a-z0-9][a-z0-9 .,&'()\-/]*[a-z0-9.)]|[a-z0-9]", re.IGNORECASE)
+_NON_WORD = re.compile(f"[^a-z0-9{_CJK}]+")
+_POSTCODE = re.compile(r"(?<![\d+\-])(\d{6})(?!\d)")
+
+
+@dataclass(frozen=True)
+class Words:
+    """The word lists of graphkit/data/company_words.toml and the pinyin syllables."""
+
+    legal_forms: frozenset[str]
+    legal_forms_zh: tuple[str, ...]
+    abbreviations: dict[str, str]
+    generic: frozenset[str]
+    syllables: frozenset[str]
+
+
+@cache
+def words() -> Words:
+    """Load the word lists shipped as package data (once)."""
+    data = resources.files("graphkit") / "data"
+    table = tomllib.loads((data / "company_words.toml").read_text(encoding="utf-8"))
+    lines = (data / "pinyin_syllables.txt").read_text(encoding="utf-8").splitlines()
+    syllables = {s for line in lines if not line.startswith("#") for s in line.split()}
+    return Words(
+        legal_forms=frozenset(table["legal_forms"]),
+        legal_forms_zh=tuple(sorted(table["legal_forms_zh"], key=len, reverse=True)),
+        abbreviations=dict(table["abbreviations"]),
+        generic=frozenset(table["generic"]["words"]),
+        syllables=frozenset(syllables),
+    )
+
+
+@dataclass(frozen=True)
+class Decision:
+    """The verdict on one pair of names: MERGE, CANDIDATE or DIFFERENT, with score and reason."""
+
+    verdict: str
+    score: float
+    reason: str
+
+
+# --- normalisation ----------------------------------------------------------------------
+
+
+@cache
+def normalise_name(name: str) -> str:
+    """The comparable form of a company name: words separated by single spaces."""
+    text = unicodedata.normalize("NFKC", name or "").casefold()
+    text = _strip_zh_legal_form(_NON_WORD.sub(" ", text).strip())
+    tokens = [_canonical_word(t) for t in text.split()]
+    tokens = _join_compounds([t for t in tokens if t not in ("and", "the")])
+    return " ".join(_strip_legal_forms(tokens))
+
+
+def compact(normalised: str) -> str:
+    """A normalised name without spaces: pinyin spacing no longer matters."""
+    return normalised.replace(" ", "")
+
+
+def name_aliases(name: str) -> list[str]:
+    """The script-separated names in one cell: 'Hanil Fiber Co. (한일섬유)' -> both parts."""
+    text = unicodedata.normalize("NFKC", name or "")
+    cjk = "".join(_CJK_RUN.findall(text))
+    latin = " ".join(_LATIN_RUN.findall(_CJK_RUN.sub(" ", text)))
+    parts = [p for p in (latin.strip(" ()"), cjk) if normalise_name(p)]
+    return parts if len(parts) > 1 else [text.strip()]
+
+
+def _strip_zh_legal_form(text: str) -> str:
+    cjk = text.replace(" ", "")
+    if not _CJK_RUN.fullmatch(cjk or "-"):
+        return text
+    for form in words().legal_forms_zh:
+        if cjk.endswith(form) and len(cjk) > len(form):
+            return cjk[: -len(form)]
+    return cjk
+
+
+@cache
+def _canonical_word(token: str) -> str:
+    """Abbreviations written out, plurals reduced, misspelt industry words corrected."""
+    lists = words()
+    token = lists.abbreviations.get(token, token)
+    if len(token) > 4 and token.endswith("s") and not token.endswith("ss"):
+        token = token[:-1]
+    token = lists.abbreviations.get(token, token)
+    if token in lists.generic or len(token) < TYPO_MIN_LENGTH or is_pinyin(token):
+        return token
+    match = process.extractOne(token, lists.generic, scorer=OSA.distance, score_cutoff=1)
+    return match[0] if match else token
+
+
+def _join_compounds(tokens: list[str]) -> list[str]:
+    """'sea food' -> 'seafood', 'auto parts' -> 'autopart' when the joined word is listed."""
+    generic, out = words().generic, []
+    for token in tokens:
+        if out and out[-1] + token in generic and token not in generic:
+            out[-1] += token
+        elif out and _canonical_word(out[-1] + token) in generic and out[-1] not in generic:
+            out[-1] = _canonical_word(out[-1] + token)
+        else:
+            out.append(token)
+    return out
+
+
+def _strip_legal_forms(tokens: list[str]) -> list[str]:
+    """Drop legal forms from the end, also when spelt in pieces ('g m b h', 'co ltd')."""
+    legal = words().legal_forms
+    while len(tokens) > 1:
+        for size in range(min(4, len(tokens) - 1), 0, -1):
+            if "".join(tokens[-size:]) in legal:
+                tokens = tokens[:-size]
+                break
+        else:
+            return tokens
+    return tokens
+
+
+@cache
+def is_pinyin(word: str) -> bool:
+    """Whether ``word`` splits into standard pinyin syllables ('dandong', 'huaxin').
+
+    As in pinyin orthography, a syllable starting with a vowel may follow only a consonant
+    inside a word (after a vowel it would need an apostrophe: Xi'an), so 'hongtia' is a typo.
+    """
+    syllables = words().syllables
+    reachable = [True] + [False] * len(word)
+    for end in range(1, len(word) + 1):
+        reachable[end] = any(
+            reachable[start] and word[start:end] in syllables and _may_start(word, start)
+            for start in range(max(0, end - 6), end)
+        )
+    return bool(word) and reachable[-1]
+
+
+def _may_start(word: str, start: int) -> bool:
+    return start == 0 or word[start] not in "aoe" or word[start - 1] not in "aeiouv"
+
+
+def units(normalised: str) -> tuple[str, ...]:
+    """Name words as compared: each industry word alone, other adjacent words joined."""
+    generic, out, run = words().generic, [], ""
+    for token in normalised.split():
+        if token in generic:
+            out += [run, token] if run else [token]
+            run = ""
+        else:
+            run += token
+    return tuple(out + [run] if run else out)
+
+
+def place_of(address: str = "", city: str = "") -> str:
+    """A place key for vetoing merges: the city as written, else the 3-digit postcode area."""
+    city_key = compact(normalise_name(city))
+    if city_key:
+        return city_key
+    codes = _POSTCODE.findall(unicodedata.normalize("NFKC", address or ""))
+    return f"postcode {codes[-1][:3]}xxx" if codes else ""
+
+
+# --- comparing two names ----------------------------------------------------------------
+
+
+def compare(name_a: str, name_b: str, place_a: str = "", place_b: str = "") -> Decision:
+    """Decide whether two names (with optional place keys from place_of) are one company."""
+    return compare_normalised(normalise_name(name_a), normalise_name(name_b), place_a, place_b)
+
+
+def compare_normalised(norm_a: str, norm_b: str, place_a: str = "", place_b: str = "") -> Decision:
+    """compare() on names already normalised."""
+    score = float(fuzz.token_sort_ratio(norm_a, norm_b))
+    if not norm_a or not norm_b:
+        return Decision(DIFFERENT, 0.0, "empty name")
+    if compact(norm_a) == compact(norm_b):
+        verdict, reason = MERGE, "same name after normalisation"
+    else:
+        verdict, reason = _compare_units(units(norm_a), units(norm_b))
+        if verdict == DIFFERENT and score >= CANDIDATE_SCORE:
+            verdict = CANDIDATE
+    if verdict != DIFFERENT and place_a and place_b and _places_differ(place_a, place_b):
+        return Decision(CANDIDATE, score, f"{reason}, but different places: {place_a} vs {place_b}")
+    return Decision(verdict, 100.0 if reason.startswith("same name") else score, reason)
+
+
+def _places_differ(place_a: str, place_b: str) -> bool:
+    """Different postcode areas, or city names more than one typo apart."""
+    postcodes = place_a.startswith("postcode"), place_b.startswith("postcode")
+    if postcodes[0] != postcodes[1]:
+        return False
+    return place_a != place_b and (postcodes[0] or OSA.distance(place_a, place_b) > 1)
+
+
+def _compare_units(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, str]:
+    """MERGE when the units differ only by typos, else DIFFERENT with the differing words."""
+    if len(a) != len(b):
+        return DIFFERENT, f"different words: {' '.join(a)!r} vs {' '.join(b)!r}"
+    typos, generic = [], words().generic
+    for unit_a, unit_b in zip(a, b):
+        if unit_a == unit_b:
+            continue
+        if unit_a in generic or unit_b in generic or not _is_typo(unit_a, unit_b):
+            return DIFFERENT, f"names differ: {unit_a!r} vs {unit_b!r}"
+        typos.append(f"{unit_a!r} ~ {unit_b!r}")
+    return MERGE, "spelling variant: " + ", ".join(typos)
+
+
+def _is_typo(a: str, b: str) -> bool:
+    """One edit in a long enough word, unless both spellings are valid, different pinyin."""
+    if _CJK_RUN.search(a + b) or min(len(a), len(b)) < TYPO_MIN_LENGTH:
+        return False
+    return OSA.distance(a, b) <= 1 and not (is_pinyin(a) and is_pinyin(b))
+
+
+# --- batches ----------------------------------------------------------------------------
+
+
+@dataclass
+class Resolution:
+    """The outcome of resolving a table of names.
+
+    ``entity`` gives each input row the number of its company; ``merges`` and ``candidates``
+    list the compared pairs (row positions a, b, score, reason); ``comparisons`` counts the
+    pairs scored after blocking.
+    """
+
+    entity: np.ndarray
+    merges: pd.DataFrame
+    candidates: pd.DataFrame
+    comparisons: int
+
+
+def resolve_names(names: pd.Series, places: pd.Series | None = None) -> Resolution:
+    """Group the rows of ``names`` into companies; ``places`` (from place_of) vetoes merges."""
+    import numpy as np
+    import pandas as pd
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    places = places if places is not None else pd.Series([""] * len(names), index=names.index)
+    norm = names.map(normalise_name).to_numpy(dtype=object)
+    place = places.fillna("").to_numpy(dtype=object)
+    keys = pd.DataFrame({"compact": [compact(n) for n in norm], "place": place})
+    group = keys.groupby(["compact", "place"], sort=False).ngroup().to_numpy()
+    first = pd.Series(np.arange(len(group))).groupby(group).first().to_numpy()
+    pairs = candidate_pairs(norm[first])
+    decided = _decide_pairs(norm[first], place[first], pairs)
+    merged = decided[decided["verdict"] == MERGE]
+    n = len(first)
+    graph = coo_matrix((np.ones(len(merged)), (merged["a"], merged["b"])), shape=(n, n))
+    _, component = connected_components(graph, directed=False)
+    decided["a"], decided["b"] = first[decided["a"]], first[decided["b"]]
+    cols = ["a", "b", "score", "reason"]
+    return Resolution(
+        entity=component[group],
+        merges=decided.loc[decided["verdict"] == MERGE, cols].reset_index(drop=True),
+        candidates=decided.loc[decided["verdict"] == CANDIDATE, cols].reset_index(drop=True),
+        comparisons=len(pairs),
+    )
+
+
+def blocking_keys(normalised: str) -> list[str]:
+    """Keys under which a name is compared: each name unit, its one-letter deletions, its tail."""
+    keys = []
+    for unit in units(normalised):
+        if unit in words().generic:
+            continue
+        keys.append(unit)
+        keys.append("~" + unit[-5:])
+        if len(unit) >= TYPO_MIN_LENGTH and not _CJK_RUN.search(unit):
+            keys += [unit[:i] + unit[i + 1 :] for i in range(len(unit))]
+    return keys or [compact(normalised)]
+
+
+def candidate_pairs(normalised: np.ndarray) -> np.ndarray:
+    """Pairs (i < j) of names sharing a blocking key, as an (m, 2) array, each pair once."""
+    import numpy as np
+    import pandas as pd
+
+    rows = [(key, i) for i, name in enumerate(normalised) for key in set(blocking_keys(name))]
+    if not rows:
+        return np.empty((0, 2), dtype=np.int64)
+    table = pd.DataFrame(rows, columns=["key", "row"])
+    size = table.groupby("key")["row"].transform("size")
+    table = table[(size > 1) & (size <= MAX_BLOCK)].sort_values(["key", "row"])
+    chunks = [_pairs_within(g.to_numpy()) for _, g in table.groupby("key", sort=False)["row"]]
+    if not chunks:
+        return np.empty((0, 2), dtype=np.int64)
+    pairs = np.unique(np.concatenate(chunks), axis=0)
+    return pairs
+
+
+def _pairs_within(members: np.ndarray) -> np.ndarray:
+    import numpy as np
+
+    i, j = np.triu_indices(len(members), k=1)
+    return np.column_stack([members[i], members[j]])
+
+
+def _decide_pairs(norm: np.ndarray, place: np.ndarray, pairs: np.ndarray) -> pd.DataFrame:
+    """Score every blocked pair at C speed, then decide the close ones one by one."""
+    import numpy as np
+    import pandas as pd
+
+    columns = ["a", "b", "verdict", "score", "reason"]
+    if len(pairs) == 0:
+        return pd.DataFrame(columns=columns).astype({"a": int, "b": int, "score": float})
+    left, right = norm[pairs[:, 0]], norm[pairs[:, 1]]
+    compact_left = [compact(s) for s in left]
+    compact_right = [compact(s) for s in right]
+    distance = process.cpdist(compact_left, compact_right, scorer=OSA.distance, workers=1)
+    ratio = process.cpdist(list(left), list(right), scorer=fuzz.token_sort_ratio, workers=1)
+    close = np.flatnonzero((distance <= 2) | (ratio >= CANDIDATE_SCORE))
+    rows = []
+    for k in close:
+        a, b = pairs[k]
+        decision = compare_normalised(norm[a], norm[b], place[a], place[b])
+        if decision.verdict != DIFFERENT:
+            rows.append((int(a), int(b), decision.verdict, decision.score, decision.reason))
+    return pd.DataFrame(rows, columns=columns).astype({"a": int, "b": int, "score": float})
