@@ -273,8 +273,8 @@ class Resolution:
     """The outcome of resolving a table of names.
 
     ``entity`` gives each input row the number of its company; ``merges`` and ``candidates``
-    list the compared pairs (row positions a, b, score, reason); ``comparisons`` counts the
-    pairs scored after blocking.
+    list the decided pairs (row positions a, b of one row per distinct name and place, score,
+    reason); ``comparisons`` counts the pairs scored after blocking.
     """
 
     entity: np.ndarray
@@ -283,25 +283,36 @@ class Resolution:
     comparisons: int
 
 
-def resolve_names(names: pd.Series, places: pd.Series | None = None) -> Resolution:
-    """Group the rows of ``names`` into companies; ``places`` (from place_of) vetoes merges."""
+LINK_REASON = "English and Chinese name given together"
+
+
+def resolve_names(
+    names: pd.Series, places: pd.Series | None = None, links: np.ndarray | None = None
+) -> Resolution:
+    """Group the rows of ``names`` into companies.
+
+    ``places`` (from place_of) vetoes merges between different places; ``links`` is an (m, 2)
+    array of row positions known to name the same company (e.g. an English and a Chinese name
+    in one record). A name without a place joins a placed company only when all its matches
+    lie in one place; otherwise its matches are left to the analyst as candidates.
+    """
     import numpy as np
     import pandas as pd
-    from scipy.sparse import coo_matrix
-    from scipy.sparse.csgraph import connected_components
 
-    places = places if places is not None else pd.Series([""] * len(names), index=names.index)
-    norm = names.map(normalise_name).to_numpy(dtype=object)
-    place = places.fillna("").to_numpy(dtype=object)
-    keys = pd.DataFrame({"compact": [compact(n) for n in norm], "place": place})
-    group = keys.groupby(["compact", "place"], sort=False).ngroup().to_numpy()
+    names = names.fillna("").astype(str).reset_index(drop=True)
+    place = np.asarray(places.fillna("") if places is not None else [""] * len(names), dtype=object)
+    codes, uniques = pd.factorize(names)
+    norm_unique = np.array([normalise_name(n) for n in uniques], dtype=object)
+    compact_unique = np.array([compact(n) for n in norm_unique], dtype=object)
+    group = pd.MultiIndex.from_arrays([compact_unique[codes], place]).factorize()[0]
     first = pd.Series(np.arange(len(group))).groupby(group).first().to_numpy()
-    pairs = candidate_pairs(norm[first])
-    decided = _decide_pairs(norm[first], place[first], pairs)
-    merged = decided[decided["verdict"] == MERGE]
-    n = len(first)
-    graph = coo_matrix((np.ones(len(merged)), (merged["a"], merged["b"])), shape=(n, n))
-    _, component = connected_components(graph, directed=False)
+    norm, group_place = norm_unique[codes[first]], place[first]
+    pairs = candidate_pairs(norm)
+    decided = _decide_pairs(norm, group_place, pairs)
+    decided = pd.concat([decided, _link_rows(links, group)], ignore_index=True)
+    component, ambiguous = _components(decided, group_place != "", len(first))
+    decided.loc[ambiguous, "verdict"] = CANDIDATE
+    decided.loc[ambiguous, "reason"] += "; the unplaced name matches companies in several places"
     decided["a"], decided["b"] = first[decided["a"]], first[decided["b"]]
     cols = ["a", "b", "score", "reason"]
     return Resolution(
@@ -310,6 +321,56 @@ def resolve_names(names: pd.Series, places: pd.Series | None = None) -> Resoluti
         candidates=decided.loc[decided["verdict"] == CANDIDATE, cols].reset_index(drop=True),
         comparisons=len(pairs),
     )
+
+
+def _link_rows(links: np.ndarray | None, group: np.ndarray) -> pd.DataFrame:
+    """Known links between rows as MERGE decisions between their groups."""
+    import numpy as np
+    import pandas as pd
+
+    if links is None or len(links) == 0:
+        return pd.DataFrame(columns=["a", "b", "verdict", "score", "reason"])
+    pairs = np.unique(np.sort(group[np.asarray(links)], axis=1), axis=0)
+    pairs = pairs[pairs[:, 0] != pairs[:, 1]]
+    return pd.DataFrame(
+        {
+            "a": pairs[:, 0],
+            "b": pairs[:, 1],
+            "verdict": MERGE,
+            "score": 100.0,
+            "reason": LINK_REASON,
+        }
+    )
+
+
+def _components(decided: pd.DataFrame, placed: np.ndarray, n: int) -> tuple[np.ndarray, pd.Series]:
+    """Companies from MERGE pairs; unplaced names join placed ones only when unambiguous.
+
+    Returns each group's component and a mask of the MERGE rows turned into candidates.
+    """
+    import numpy as np
+    import pandas as pd
+    from scipy.sparse import coo_matrix
+    from scipy.sparse.csgraph import connected_components
+
+    def components(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+        graph = coo_matrix((np.ones(len(a)), (a, b)), shape=(n, n))
+        return connected_components(graph, directed=False)[1]
+
+    merge = (decided["verdict"] == MERGE).to_numpy()
+    a, b = decided["a"].to_numpy(dtype=np.int64), decided["b"].to_numpy(dtype=np.int64)
+    cross = merge & (placed[a] != placed[b])
+    base = components(a[merge & ~cross], b[merge & ~cross])
+    unplaced_end = np.where(placed[a], b, a)[cross]
+    placed_end = np.where(placed[a], a, b)[cross]
+    attach = pd.DataFrame({"free": base[unplaced_end], "home": base[placed_end]})
+    homes = attach.drop_duplicates().groupby("free")["home"].agg(["first", "size"])
+    single = homes[homes["size"] == 1]
+    relabel = np.arange(n)
+    relabel[single.index.to_numpy()] = single["first"].to_numpy()
+    ambiguous = np.zeros(len(decided), dtype=bool)
+    ambiguous[np.flatnonzero(cross)] = ~attach["free"].isin(single.index).to_numpy()
+    return relabel[base], pd.Series(ambiguous, index=decided.index)
 
 
 def blocking_keys(normalised: str) -> list[str]:
