@@ -605,6 +605,7 @@ def _candidate_table(parties: pd.DataFrame, candidates: pd.DataFrame) -> pd.Data
             "name_b": b["name"].to_numpy(),
             "score": candidates["score"].round(1).to_numpy(),
             "reason": candidates["reason"].to_numpy(),
+            "surely_different": candidates["veto"].to_numpy(),
         }
     )
     table = table[table["node_a"] != table["node_b"]]

@@ -91,6 +91,9 @@ class Decision:
     verdict: str
     score: float
     reason: str
+    #: why the names are surely two companies although similar ('' when not sure): another
+    #: place, or another valid pinyin name word ('dandong' vs 'dalian', 'huaxin' vs 'huaxing')
+    veto: str = ""
 
 
 # --- normalisation ----------------------------------------------------------------------
@@ -225,15 +228,17 @@ def compare_normalised(norm_a: str, norm_b: str, place_a: str = "", place_b: str
     score = float(fuzz.token_sort_ratio(norm_a, norm_b))
     if not norm_a or not norm_b:
         return Decision(DIFFERENT, 0.0, "empty name")
+    veto = ""
     if compact(norm_a) == compact(norm_b):
-        verdict, reason = MERGE, "same name after normalisation"
+        verdict, reason, score = MERGE, "same name after normalisation", 100.0
     else:
-        verdict, reason = _compare_units(units(norm_a), units(norm_b))
+        verdict, reason, veto = _compare_units(units(norm_a), units(norm_b))
         if verdict == DIFFERENT and score >= CANDIDATE_SCORE:
             verdict = CANDIDATE
     if verdict != DIFFERENT and place_a and place_b and _places_differ(place_a, place_b):
-        return Decision(CANDIDATE, score, f"{reason}, but different places: {place_a} vs {place_b}")
-    return Decision(verdict, 100.0 if reason.startswith("same name") else score, reason)
+        reason = f"{reason}, but different places: {place_a} vs {place_b}"
+        return Decision(CANDIDATE, score, reason, "place")
+    return Decision(verdict, score, reason, veto)
 
 
 def _places_differ(place_a: str, place_b: str) -> bool:
@@ -244,18 +249,32 @@ def _places_differ(place_a: str, place_b: str) -> bool:
     return place_a != place_b and (postcodes[0] or OSA.distance(place_a, place_b) > 1)
 
 
-def _compare_units(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, str]:
-    """MERGE when the units differ only by typos, else DIFFERENT with the differing words."""
+def _compare_units(a: tuple[str, ...], b: tuple[str, ...]) -> tuple[str, str, str]:
+    """MERGE when the units differ only by typos, else DIFFERENT with the differing words.
+
+    Returns (verdict, reason, veto); the veto names a difference that makes two companies.
+    """
     if len(a) != len(b):
-        return DIFFERENT, f"different words: {' '.join(a)!r} vs {' '.join(b)!r}"
+        return DIFFERENT, f"different words: {' '.join(a)!r} vs {' '.join(b)!r}", ""
     typos, generic = [], words().generic
     for unit_a, unit_b in zip(a, b):
         if unit_a == unit_b:
             continue
         if unit_a in generic or unit_b in generic or not _is_typo(unit_a, unit_b):
-            return DIFFERENT, f"names differ: {unit_a!r} vs {unit_b!r}"
+            reason = f"names differ: {unit_a!r} vs {unit_b!r}"
+            return DIFFERENT, reason, _unit_veto(unit_a, unit_b)
         typos.append(f"{unit_a!r} ~ {unit_b!r}")
-    return MERGE, "spelling variant: " + ", ".join(typos)
+    return MERGE, "spelling variant: " + ", ".join(typos), ""
+
+
+def _unit_veto(a: str, b: str) -> str:
+    """Why two differing name units are two companies, or '' when a person should judge."""
+    generic = words().generic
+    if a in generic and b in generic:
+        return "other line of business"
+    if is_pinyin(a) and is_pinyin(b) or bool(_CJK_RUN.search(a)) and bool(_CJK_RUN.search(b)):
+        return "other place or trade name"
+    return ""
 
 
 def _is_typo(a: str, b: str) -> bool:
@@ -274,7 +293,7 @@ class Resolution:
 
     ``entity`` gives each input row the number of its company; ``merges`` and ``candidates``
     list the decided pairs (row positions a, b of one row per distinct name and place, score,
-    reason); ``comparisons`` counts the pairs scored after blocking.
+    reason, veto); ``comparisons`` counts the pairs scored after blocking.
     """
 
     entity: np.ndarray
@@ -309,12 +328,14 @@ def resolve_names(
     norm, group_place = norm_unique[codes[first]], place[first]
     pairs = candidate_pairs(norm)
     decided = _decide_pairs(norm, group_place, pairs)
-    decided = pd.concat([decided, _link_rows(links, group)], ignore_index=True)
+    if links is not None and len(links):
+        decided = pd.concat([decided, _link_rows(links, group)], ignore_index=True)
+    decided = decided.astype({"a": np.int64, "b": np.int64, "score": float})
     component, ambiguous = _components(decided, group_place != "", len(first))
     decided.loc[ambiguous, "verdict"] = CANDIDATE
     decided.loc[ambiguous, "reason"] += "; the unplaced name matches companies in several places"
     decided["a"], decided["b"] = first[decided["a"]], first[decided["b"]]
-    cols = ["a", "b", "score", "reason"]
+    cols = ["a", "b", "score", "reason", "veto"]
     return Resolution(
         entity=component[group],
         merges=decided.loc[decided["verdict"] == MERGE, cols].reset_index(drop=True),
@@ -323,13 +344,11 @@ def resolve_names(
     )
 
 
-def _link_rows(links: np.ndarray | None, group: np.ndarray) -> pd.DataFrame:
+def _link_rows(links: np.ndarray, group: np.ndarray) -> pd.DataFrame:
     """Known links between rows as MERGE decisions between their groups."""
     import numpy as np
     import pandas as pd
 
-    if links is None or len(links) == 0:
-        return pd.DataFrame(columns=["a", "b", "verdict", "score", "reason"])
     pairs = np.unique(np.sort(group[np.asarray(links)], axis=1), axis=0)
     pairs = pairs[pairs[:, 0] != pairs[:, 1]]
     return pd.DataFrame(
@@ -339,6 +358,7 @@ def _link_rows(links: np.ndarray | None, group: np.ndarray) -> pd.DataFrame:
             "verdict": MERGE,
             "score": 100.0,
             "reason": LINK_REASON,
+            "veto": "",
         }
     )
 
@@ -416,7 +436,7 @@ def _decide_pairs(norm: np.ndarray, place: np.ndarray, pairs: np.ndarray) -> pd.
     import numpy as np
     import pandas as pd
 
-    columns = ["a", "b", "verdict", "score", "reason"]
+    columns = ["a", "b", "verdict", "score", "reason", "veto"]
     if len(pairs) == 0:
         return pd.DataFrame(columns=columns).astype({"a": int, "b": int, "score": float})
     left, right = norm[pairs[:, 0]], norm[pairs[:, 1]]
@@ -430,5 +450,6 @@ def _decide_pairs(norm: np.ndarray, place: np.ndarray, pairs: np.ndarray) -> pd.
         a, b = pairs[k]
         decision = compare_normalised(norm[a], norm[b], place[a], place[b])
         if decision.verdict != DIFFERENT:
-            rows.append((int(a), int(b), decision.verdict, decision.score, decision.reason))
+            row = (int(a), int(b), decision.verdict, decision.score, decision.reason, decision.veto)
+            rows.append(row)
     return pd.DataFrame(rows, columns=columns).astype({"a": int, "b": int, "score": float})
