@@ -313,21 +313,27 @@ def _places(address: pd.Series, city: pd.Series) -> pd.Series:
 
 def _name_quality(parties: pd.DataFrame, canonical: pd.Series) -> pd.Series:
     """exact / normalised / other script / variant: how each occurrence matches its node name."""
-    import numpy as np
+    pairs = parties[["name", "node"]].drop_duplicates()
+    quality = {
+        (name, node): _quality(name, str(canonical.get(node, "")))
+        for name, node in zip(pairs["name"], pairs["node"])
+    }
+    import pandas as pd
 
-    anchor = canonical.reindex(parties["node"]).to_numpy()
-    raw = parties["name"].str.casefold().str.split().str.join(" ").to_numpy()
-    anchor_raw = np.array([" ".join(str(a).casefold().split()) for a in anchor], dtype=object)
-    same = np.array([compact(normalise_name(n)) for n in parties["name"]], dtype=object)
-    anchor_norm = np.array([compact(normalise_name(a)) for a in anchor], dtype=object)
-    script = np.array([bool(_HAS_CJK.search(n)) for n in parties["name"]])
-    anchor_script = np.array([bool(_HAS_CJK.search(str(a))) for a in anchor])
-    quality = np.select(
-        [raw == anchor_raw, same == anchor_norm, script != anchor_script],
-        ["exact", "normalised", "other script"],
-        "variant",
-    )
-    return parties.assign(quality=quality)["quality"]
+    keys = zip(parties["name"], parties["node"])
+    return pd.Series([quality[k] for k in keys], index=parties.index)
+
+
+def _quality(name: str, node_name: str) -> str:
+    """How ``name`` matches one of the names (either script) of the node called ``node_name``."""
+    aliases = name_aliases(node_name)
+    if " ".join(name.casefold().split()) in {" ".join(a.casefold().split()) for a in aliases}:
+        return "exact"
+    if compact(normalise_name(name)) in {compact(normalise_name(a)) for a in aliases}:
+        return "normalised"
+    if bool(_HAS_CJK.search(name)) not in {bool(_HAS_CJK.search(a)) for a in aliases}:
+        return "other script"
+    return "variant"
 
 
 # --- building the bundle ------------------------------------------------------------------
@@ -406,7 +412,7 @@ def _nodes(
     new_ids = found.loc[~found["node"].isin(into.nodes["id"] if into else []), "node"].unique()
     new = pd.DataFrame({"id": new_ids, "kind": SUPPLIER})
     for column, source, frame in (
-        ("name", "name", found[found["alias"] == 0]),
+        ("name", "name", found[~found["name"].str.contains(_HAS_CJK)]),
         ("address", "address", found),
         ("country", "country", found),
         ("hs_code", "hs_code", shipped_records),

@@ -28,7 +28,7 @@ from importlib import resources
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
-from rapidfuzz.distance import OSA
+from rapidfuzz.distance import OSA, Levenshtein
 
 try:
     import tomllib
@@ -66,6 +66,11 @@ class Words:
     abbreviations: dict[str, str]
     generic: frozenset[str]
     syllables: frozenset[str]
+
+    @property
+    def spelled_out(self) -> frozenset[str]:
+        """Words whose misspellings are corrected: industry words and long legal forms."""
+        return self.generic | {w for w in self.legal_forms if len(w) >= TYPO_MIN_LENGTH}
 
 
 @cache
@@ -135,15 +140,16 @@ def _strip_zh_legal_form(text: str) -> str:
 
 @cache
 def _canonical_word(token: str) -> str:
-    """Abbreviations written out, plurals reduced, misspelt industry words corrected."""
+    """Abbreviations written out, plurals reduced, misspelt industry words and legal forms
+    corrected."""
     lists = words()
     token = lists.abbreviations.get(token, token)
     if len(token) > 4 and token.endswith("s") and not token.endswith("ss"):
         token = token[:-1]
     token = lists.abbreviations.get(token, token)
-    if token in lists.generic or len(token) < TYPO_MIN_LENGTH or is_pinyin(token):
+    if token in lists.generic or len(token) < TYPO_MIN_LENGTH + is_pinyin(token):
         return token
-    match = process.extractOne(token, lists.generic, scorer=OSA.distance, score_cutoff=1)
+    match = process.extractOne(token, lists.spelled_out, scorer=OSA.distance, score_cutoff=1)
     return match[0] if match else token
 
 
@@ -177,8 +183,8 @@ def _strip_legal_forms(tokens: list[str]) -> list[str]:
 def is_pinyin(word: str) -> bool:
     """Whether ``word`` splits into standard pinyin syllables ('dandong', 'huaxin').
 
-    As in pinyin orthography, a syllable starting with a vowel may follow only a consonant
-    inside a word (after a vowel it would need an apostrophe: Xi'an), so 'hongtia' is a typo.
+    As in pinyin orthography, a syllable starting with a, o or e does not occur inside a word
+    (it would need an apostrophe: Xi'an), so 'hongtia' and 'hongati' are typos.
     """
     syllables = words().syllables
     reachable = [True] + [False] * len(word)
@@ -191,7 +197,7 @@ def is_pinyin(word: str) -> bool:
 
 
 def _may_start(word: str, start: int) -> bool:
-    return start == 0 or word[start] not in "aoe" or word[start - 1] not in "aeiouv"
+    return start == 0 or word[start] not in "aoe"
 
 
 def units(normalised: str) -> tuple[str, ...]:
@@ -272,16 +278,22 @@ def _unit_veto(a: str, b: str) -> str:
     generic = words().generic
     if a in generic and b in generic:
         return "other line of business"
-    if is_pinyin(a) and is_pinyin(b) or bool(_CJK_RUN.search(a)) and bool(_CJK_RUN.search(b)):
+    swapped = OSA.distance(a, b) == 1 and Levenshtein.distance(a, b) == 2
+    if not swapped and (is_pinyin(a) and is_pinyin(b) or _CJK_RUN.search(a) and _CJK_RUN.search(b)):
         return "other place or trade name"
     return ""
 
 
 def _is_typo(a: str, b: str) -> bool:
-    """One edit in a long enough word, unless both spellings are valid, different pinyin."""
-    if _CJK_RUN.search(a + b) or min(len(a), len(b)) < TYPO_MIN_LENGTH:
+    """One edit in a long enough word, unless both spellings are valid, different pinyin.
+
+    Two swapped neighbouring letters count as a typo even between valid pinyin spellings
+    ('dalian' ~ 'dailan'): the commonest slip of the keyboard, rarely two real names.
+    """
+    if _CJK_RUN.search(a + b) or min(len(a), len(b)) < TYPO_MIN_LENGTH or OSA.distance(a, b) > 1:
         return False
-    return OSA.distance(a, b) <= 1 and not (is_pinyin(a) and is_pinyin(b))
+    swapped = Levenshtein.distance(a, b) == 2
+    return swapped or not (is_pinyin(a) and is_pinyin(b))
 
 
 # --- batches ----------------------------------------------------------------------------
