@@ -450,6 +450,11 @@ def _match_notes(parties: pd.DataFrame, resolution) -> pd.DataFrame:
     merges = resolution.merges
     node = parties["node"].to_numpy()
     reasons = pd.DataFrame({"node": node[merges["a"].to_numpy()], "reason": merges["reason"]})
+    renamed = parties.assign(key=parties["name"].map(lambda n: compact(normalise_name(n))))
+    spelt = renamed.groupby("node").agg(names=("name", "nunique"), keys=("key", "nunique"))
+    spelt = spelt[spelt["names"] > spelt["keys"]]
+    same = pd.DataFrame({"node": spelt.index, "reason": "same name after normalisation"})
+    reasons = pd.concat([reasons, same], ignore_index=True)
     reason = reasons.groupby("node")["reason"].agg(lambda r: _capped(sorted(set(r)), 5))
     return pd.DataFrame({"merged_from": variants, "reason": reason}).fillna("")
 
