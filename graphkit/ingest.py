@@ -277,11 +277,10 @@ def _occurrences(
     """Main and other-script names of each row; a cell holding both scripts is split."""
     import pandas as pd
 
-    uniques = pd.Series(names.unique())
-    split = dict(zip(uniques, uniques.map(name_aliases)))
-    aliases = names.map(split)
-    main = aliases.str[0]
-    other = aliases.str[1].fillna("").where(local == "", local)
+    split = {name: name_aliases(name) for name in names.unique()}
+    main = names.map({name: parts[0] for name, parts in split.items()})
+    other = names.map({name: "".join(parts[1:]) for name, parts in split.items()})
+    other = other.where(local == "", local)
     places = _places(address, city)
     base = {
         "place": places.to_numpy(),
@@ -419,7 +418,7 @@ def _nodes(
         ("goods_description", "goods_description", shipped_records),
         ("port_of_lading", "port_of_lading", shipped_records),
     ):
-        new[column] = new["id"].map(_mode_per(frame, "node", source)).fillna("")
+        new[column] = new["id"].map(_mode_per(frame, "node", source)).astype(object).fillna("")
     new["name"] = new["name"].where(
         new["name"] != "", new["id"].map(_mode_per(found, "node", "name"))
     )
