@@ -204,13 +204,23 @@ def _check_records(
     hs = records["hs_code"].str.replace(r"[\s.\-]", "", regex=True)
     bad_hs = (hs != "") & ~hs.str.fullmatch(r"\d{4,10}")
     flag(bad_hs, "hs_code", lambda r: f"{r['hs_code']!r} is not an HS code (4 to 10 digits)")
-    records["hs_code"] = hs.where(~bad_hs, "").map(_format_hs)
+    records["hs_code"] = map_distinct(hs.where(~bad_hs, ""), _format_hs)
     dates = pd.to_datetime(records["date"], errors="coerce", format="mixed")
     bad_date = (records["date"] != "") & dates.isna()
     flag(bad_date, "date", lambda r: f"{r['date']!r} is not a date (use YYYY-MM-DD)")
     for field in ("shipper_country", "consignee_country"):
-        records[field] = records[field].map(lambda c: _country_code(c, mapping.countries))
+        records[field] = map_distinct(records[field], lambda c: _country_code(c, mapping.countries))
     return problems
+
+
+def _has_cjk(text: str) -> bool:
+    return _HAS_CJK.search(text) is not None
+
+
+def map_distinct(series: pd.Series, function) -> pd.Series:
+    """``series.map(function)``, calling ``function`` once per distinct value."""
+    distinct = series.unique()
+    return series.map(dict(zip(distinct, map(function, distinct))))
 
 
 def _format_hs(digits: str) -> str:
@@ -312,15 +322,14 @@ def _places(address: pd.Series, city: pd.Series) -> pd.Series:
 
 def _name_quality(parties: pd.DataFrame, canonical: pd.Series) -> pd.Series:
     """exact / normalised / other script / variant: how each occurrence matches its node name."""
-    pairs = parties[["name", "node"]].drop_duplicates()
-    quality = {
-        (name, node): _quality(name, str(canonical.get(node, "")))
-        for name, node in zip(pairs["name"], pairs["node"])
-    }
+    import numpy as np
     import pandas as pd
 
-    keys = zip(parties["name"], parties["node"])
-    return pd.Series([quality[k] for k in keys], index=parties.index)
+    codes, pairs = pd.MultiIndex.from_arrays([parties["name"], parties["node"]]).factorize()
+    quality = np.array(
+        [_quality(name, str(canonical.get(node, ""))) for name, node in pairs], dtype=object
+    )
+    return pd.Series(quality[codes], index=parties.index)
 
 
 def _quality(name: str, node_name: str) -> str:
@@ -367,7 +376,7 @@ def _node_ids(parties: pd.DataFrame, into: Bundle | None) -> pd.Series:
     nodes = parties[parties["role"] == "node"].drop_duplicates("entity")
     existing = dict(zip(nodes["entity"], nodes["ref"]))
     found = parties[parties["role"] != "node"]
-    latin = found[~found["name"].str.contains(_HAS_CJK)]
+    latin = found[~map_distinct(found["name"], _has_cjk)]
     names = _mode_per(found, "entity", "name")
     names.update(_mode_per(latin, "entity", "name"))
     taken = set(into.nodes["id"]) if into is not None else set()
@@ -411,7 +420,7 @@ def _nodes(
     new_ids = found.loc[~found["node"].isin(into.nodes["id"] if into else []), "node"].unique()
     new = pd.DataFrame({"id": new_ids, "kind": SUPPLIER})
     for column, source, frame in (
-        ("name", "name", found[~found["name"].str.contains(_HAS_CJK)]),
+        ("name", "name", found[~map_distinct(found["name"], _has_cjk)]),
         ("address", "address", found),
         ("country", "country", found),
         ("hs_code", "hs_code", shipped_records),
@@ -445,16 +454,20 @@ def _match_notes(parties: pd.DataFrame, resolution) -> pd.DataFrame:
     """Per node: the name variants merged into it and the reasons of those merges."""
     import pandas as pd
 
-    variants = parties.groupby("node")["name"].agg(lambda names: sorted(set(names)))
+    distinct = parties[["node", "name"]].drop_duplicates().sort_values(["node", "name"])
+    variants = distinct.groupby("node")["name"].agg(list)
     merges = resolution.merges
     node = parties["node"].to_numpy()
     reasons = pd.DataFrame({"node": node[merges["a"].to_numpy()], "reason": merges["reason"]})
-    renamed = parties.assign(key=parties["name"].map(lambda n: compact(normalise_name(n))))
-    spelt = renamed.groupby("node").agg(names=("name", "nunique"), keys=("key", "nunique"))
+    distinct = distinct.assign(
+        key=map_distinct(distinct["name"], lambda n: compact(normalise_name(n)))
+    )
+    spelt = distinct.groupby("node").agg(names=("name", "nunique"), keys=("key", "nunique"))
     spelt = spelt[spelt["names"] > spelt["keys"]]
     same = pd.DataFrame({"node": spelt.index, "reason": "same name after normalisation"})
     reasons = pd.concat([reasons, same], ignore_index=True)
-    reason = reasons.groupby("node")["reason"].agg(lambda r: _capped(sorted(set(r)), 5))
+    reasons = reasons.drop_duplicates().sort_values(["node", "reason"])
+    reason = reasons.groupby("node")["reason"].agg(lambda r: _capped(list(r), 5))
     return pd.DataFrame({"merged_from": variants, "reason": reason}).fillna("")
 
 
@@ -467,7 +480,7 @@ def _port_evidence(shipped: pd.DataFrame) -> pd.Series:
     """Per shipper node: 'port of lading ... = Dalian (Liaoning), on k of n records'."""
     ports = shipped["port_of_lading"].drop_duplicates()
     signal = {p: liaoning_port(p) for p in ports}
-    hit = shipped["port_of_lading"].map(lambda p: signal[p] is not None)
+    hit = shipped["port_of_lading"].map({p: signal[p] is not None for p in signal})
     totals = shipped.groupby("node").size()
     liaoning = shipped[hit]
     top = _mode_per(liaoning, "node", "port_of_lading")
@@ -511,28 +524,31 @@ def _edges(
     ]
     links = links[~loops]
     links["amount"] = _amounts(links)
+    links["edge"] = links["source"] + " -> " + links["target"]
     edges = (
-        links.groupby(["source", "target"], sort=False)
+        links.groupby("edge", sort=False)
         .agg(
+            source=("source", "first"),
+            target=("target", "first"),
             amount=("amount", "sum"),
             confidence=("confidence", "max"),
-            ids=("record_id", list),
+            records=("record_id", "size"),
             value_usd=("value_usd", "sum"),
             weight_kg=("weight_kg", "sum"),
         )
         .reset_index()
     )
-    edges["item"] = (
-        _mode_per(links, "source", "goods_description")
-        .reindex(edges["source"])
-        .fillna("")
-        .to_numpy()
-    )
+    shown = links.groupby("edge", sort=False).head(MAX_EVIDENCE_IDS)
+    ids = shown.groupby("edge", sort=False)["record_id"].agg("; ".join)
+    edges["evidence"] = [
+        _evidence(ids[edge], count) for edge, count in zip(edges["edge"], edges["records"])
+    ]
+    edges["item"] = _mode_per(links, "edge", "goods_description").reindex(edges["edge"]).to_numpy()
+    edges["item"] = edges["item"].astype(object).fillna("")
     edges["share"] = edges["amount"] / edges.groupby("target")["amount"].transform("sum")
-    edges["evidence"] = edges["ids"].map(_evidence)
-    edges["records"] = edges["ids"].map(len).astype(str)
+    edges["records"] = edges["records"].astype(str)
     edges["kind"] = SUPPLIES
-    edges = edges.drop(columns=["ids", "amount"])
+    edges = edges.drop(columns=["edge", "amount"])
     return _merge_edges(edges, into), problems
 
 
@@ -547,10 +563,9 @@ def _amounts(links: pd.DataFrame) -> pd.Series:
     return links["value_usd"].fillna(links["weight_kg"] * rate).fillna(0.0)
 
 
-def _evidence(ids: list[str]) -> str:
-    shown = "; ".join(ids[:MAX_EVIDENCE_IDS])
-    more = f" (+{len(ids) - MAX_EVIDENCE_IDS} more)" if len(ids) > MAX_EVIDENCE_IDS else ""
-    return f"import records ({len(ids)}): {shown}{more}"
+def _evidence(shown_ids: str, count: int) -> str:
+    more = f" (+{count - MAX_EVIDENCE_IDS} more)" if count > MAX_EVIDENCE_IDS else ""
+    return f"import records ({count}): {shown_ids}{more}"
 
 
 def _merge_edges(new: pd.DataFrame, into: Bundle | None) -> pd.DataFrame:

@@ -65,12 +65,10 @@ class Words:
     legal_forms_zh: tuple[str, ...]
     abbreviations: dict[str, str]
     generic: frozenset[str]
-    syllables: frozenset[str]
-
-    @property
-    def spelled_out(self) -> frozenset[str]:
-        """Words whose misspellings are corrected: industry words and long legal forms."""
-        return self.generic | {w for w in self.legal_forms if len(w) >= TYPO_MIN_LENGTH}
+    #: words whose misspellings are corrected: industry words and long legal forms
+    spelled_out: tuple[str, ...]
+    #: matches a word made of pinyin syllables only
+    pinyin: re.Pattern
 
 
 @cache
@@ -80,13 +78,23 @@ def words() -> Words:
     table = tomllib.loads((data / "company_words.toml").read_text(encoding="utf-8"))
     lines = (data / "pinyin_syllables.txt").read_text(encoding="utf-8").splitlines()
     syllables = {s for line in lines if not line.startswith("#") for s in line.split()}
+    generic = frozenset(table["generic"]["words"])
+    long_forms = {w for w in table["legal_forms"] if len(w) >= TYPO_MIN_LENGTH}
     return Words(
         legal_forms=frozenset(table["legal_forms"]),
         legal_forms_zh=tuple(sorted(table["legal_forms_zh"], key=len, reverse=True)),
         abbreviations=dict(table["abbreviations"]),
-        generic=frozenset(table["generic"]["words"]),
-        syllables=frozenset(syllables),
+        generic=generic,
+        spelled_out=tuple(sorted(generic | long_forms)),
+        pinyin=_pinyin_pattern(syllables),
     )
+
+
+def _pinyin_pattern(syllables: set[str]) -> re.Pattern:
+    """Any syllable first, then only syllables not starting with a, o or e (see is_pinyin)."""
+    ordered = sorted(syllables, key=len, reverse=True)
+    inner = [s for s in ordered if s[0] not in "aoe"]
+    return re.compile(f"(?:{'|'.join(ordered)})(?:{'|'.join(inner)})*")
 
 
 @dataclass(frozen=True)
@@ -143,9 +151,7 @@ def _canonical_word(token: str) -> str:
     """Abbreviations written out, plurals reduced, misspelt industry words and legal forms
     corrected."""
     lists = words()
-    token = lists.abbreviations.get(token, token)
-    if len(token) > 4 and token.endswith("s") and not token.endswith("ss"):
-        token = token[:-1]
+    token = _singular(lists.abbreviations.get(token, token))
     token = lists.abbreviations.get(token, token)
     if token in lists.generic or len(token) < TYPO_MIN_LENGTH + is_pinyin(token):
         return token
@@ -157,13 +163,18 @@ def _join_compounds(tokens: list[str]) -> list[str]:
     """'sea food' -> 'seafood', 'auto parts' -> 'autopart' when the joined word is listed."""
     generic, out = words().generic, []
     for token in tokens:
-        if out and out[-1] + token in generic and token not in generic:
-            out[-1] += token
-        elif out and _canonical_word(out[-1] + token) in generic and out[-1] not in generic:
-            out[-1] = _canonical_word(out[-1] + token)
+        joined = _singular(out[-1] + token) if out else ""
+        if joined in generic and (token not in generic or out[-1] not in generic):
+            out[-1] = joined
         else:
             out.append(token)
     return out
+
+
+def _singular(token: str) -> str:
+    return (
+        token[:-1] if len(token) > 4 and token.endswith("s") and not token.endswith("ss") else token
+    )
 
 
 def _strip_legal_forms(tokens: list[str]) -> list[str]:
@@ -186,18 +197,7 @@ def is_pinyin(word: str) -> bool:
     As in pinyin orthography, a syllable starting with a, o or e does not occur inside a word
     (it would need an apostrophe: Xi'an), so 'hongtia' and 'hongati' are typos.
     """
-    syllables = words().syllables
-    reachable = [True] + [False] * len(word)
-    for end in range(1, len(word) + 1):
-        reachable[end] = any(
-            reachable[start] and word[start:end] in syllables and _may_start(word, start)
-            for start in range(max(0, end - 6), end)
-        )
-    return bool(word) and reachable[-1]
-
-
-def _may_start(word: str, start: int) -> bool:
-    return start == 0 or word[start] not in "aoe"
+    return bool(word) and words().pinyin.fullmatch(word) is not None
 
 
 def units(normalised: str) -> tuple[str, ...]:
@@ -405,7 +405,8 @@ def _components(decided: pd.DataFrame, placed: np.ndarray, n: int) -> tuple[np.n
     return relabel[base], pd.Series(ambiguous, index=decided.index)
 
 
-def blocking_keys(normalised: str) -> list[str]:
+@cache
+def blocking_keys(normalised: str) -> frozenset[str]:
     """Keys under which a name is compared: each name unit, its one-letter deletions, its tail."""
     keys = []
     for unit in units(normalised):
@@ -415,7 +416,7 @@ def blocking_keys(normalised: str) -> list[str]:
         keys.append("~" + unit[-5:])
         if len(unit) >= TYPO_MIN_LENGTH and not _CJK_RUN.search(unit):
             keys += [unit[:i] + unit[i + 1 :] for i in range(len(unit))]
-    return keys or [compact(normalised)]
+    return frozenset(keys or [compact(normalised)])
 
 
 def candidate_pairs(normalised: np.ndarray) -> np.ndarray:
@@ -423,24 +424,28 @@ def candidate_pairs(normalised: np.ndarray) -> np.ndarray:
     import numpy as np
     import pandas as pd
 
-    rows = [(key, i) for i, name in enumerate(normalised) for key in set(blocking_keys(name))]
-    if not rows:
-        return np.empty((0, 2), dtype=np.int64)
-    table = pd.DataFrame(rows, columns=["key", "row"])
+    keys = [blocking_keys(name) for name in normalised]
+    rows = np.repeat(np.arange(len(keys)), [len(k) for k in keys])
+    table = pd.DataFrame({"key": [k for ks in keys for k in ks], "row": rows})
     size = table.groupby("key")["row"].transform("size")
     table = table[(size > 1) & (size <= MAX_BLOCK)].sort_values(["key", "row"])
-    chunks = [_pairs_within(g.to_numpy()) for _, g in table.groupby("key", sort=False)["row"]]
-    if not chunks:
-        return np.empty((0, 2), dtype=np.int64)
-    pairs = np.unique(np.concatenate(chunks), axis=0)
-    return pairs
+    block = table["key"].factorize()[0]
+    members = table["row"].to_numpy()
+    pairs = _pairs_within_blocks(block, members)
+    return np.unique(pairs, axis=0) if len(pairs) else np.empty((0, 2), dtype=np.int64)
 
 
-def _pairs_within(members: np.ndarray) -> np.ndarray:
+def _pairs_within_blocks(block: np.ndarray, members: np.ndarray) -> np.ndarray:
+    """All pairs of members in the same block (block ids sorted), without a Python loop."""
     import numpy as np
 
-    i, j = np.triu_indices(len(members), k=1)
-    return np.column_stack([members[i], members[j]])
+    n = len(block)
+    ends = np.searchsorted(block, block, side="right")
+    counts = ends - np.arange(n) - 1
+    left = np.repeat(np.arange(n), counts)
+    starts = np.repeat(np.cumsum(counts) - counts, counts)
+    right = left + 1 + (np.arange(len(left)) - starts)
+    return np.column_stack([members[left], members[right]]).astype(np.int64)
 
 
 def _decide_pairs(norm: np.ndarray, place: np.ndarray, pairs: np.ndarray) -> pd.DataFrame:

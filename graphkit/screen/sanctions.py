@@ -98,12 +98,12 @@ def match_nodes(nodes: pd.DataFrame, listed: pd.DataFrame) -> pd.DataFrame:
     index: dict[str, list[int]] = {}
     listed_norm = [normalise_name(n) for n in listed["name"]]
     for position, norm in enumerate(listed_norm):
-        for key in set(blocking_keys(norm)):
+        for key in blocking_keys(norm):
             index.setdefault(key, []).append(position)
     rows = []
     for node in node_names.itertuples():
         norm = normalise_name(node.name)
-        hits = {p for key in set(blocking_keys(norm)) for p in index.get(key, [])}
+        hits = {p for key in blocking_keys(norm) for p in index.get(key, [])}
         for position in hits:
             entry = listed.iloc[position]
             decision = compare_normalised(norm, listed_norm[position], node.place, entry["place"])
