@@ -195,13 +195,13 @@ def _check_records(
     flag(no_consignee, "consignee_name", lambda r: "consignee (and notify party) is empty")
     for field in ("value_usd", "weight_kg"):
         text = records[field]
-        number = pd.to_numeric(text.str.replace(_NUMBER_JUNK, "", regex=True), errors="coerce")
+        number = _parse_numbers(text)
         flag((text != "") & number.isna(), field, lambda r, f=field: f"{r[f]!r} is not a number")
         flag(number < 0, field, lambda r, f=field: f"{r[f]!r} is negative")
         records[field] = number.where(number >= 0)
     no_amount = records["value_usd"].isna() & records["weight_kg"].isna()
     flag(no_amount, "value_usd", lambda r: "no value and no weight", WARNING)
-    hs = records["hs_code"].str.replace(r"[\s.\-]", "", regex=True)
+    hs = map_distinct(records["hs_code"], lambda code: re.sub(r"[\s.\-]", "", code))
     bad_hs = (hs != "") & ~hs.str.fullmatch(r"\d{4,10}")
     flag(bad_hs, "hs_code", lambda r: f"{r['hs_code']!r} is not an HS code (4 to 10 digits)")
     records["hs_code"] = map_distinct(hs.where(~bad_hs, ""), _format_hs)
@@ -211,6 +211,17 @@ def _check_records(
     for field in ("shipper_country", "consignee_country"):
         records[field] = map_distinct(records[field], lambda c: _country_code(c, mapping.countries))
     return problems
+
+
+def _parse_numbers(text: pd.Series) -> pd.Series:
+    """Numbers from text such as '1,200 KG' or '$3,000.50'; NaN where there is none."""
+    import pandas as pd
+
+    number = pd.to_numeric(text, errors="coerce")
+    messy = number.isna() & (text != "")
+    cleaned = text[messy].str.replace(_NUMBER_JUNK, "", regex=True)
+    number[messy] = pd.to_numeric(cleaned, errors="coerce")
+    return number
 
 
 def _has_cjk(text: str) -> bool:
