@@ -435,7 +435,7 @@ def _nodes(
         ("address", "address", found),
         ("country", "country", found),
         ("hs_code", "hs_code", shipped_records),
-        ("goods_description", "goods_description", shipped_records),
+        ("description", "goods_description", shipped_records),
         ("port_of_lading", "port_of_lading", shipped_records),
     ):
         new[column] = new["id"].map(_mode_per(frame, "node", source)).astype(object).fillna("")

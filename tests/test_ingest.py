@@ -77,7 +77,7 @@ def test_records_resolve_into_one_node_per_company(result):
     assert xinhe["match_reason"] == "same name after normalisation"
     assert xinhe["port_of_lading"] == "DANDONG" or xinhe["port_of_lading"] == "Dandong Port"
     assert "Dandong (Liaoning)" in xinhe["port_evidence"]
-    assert xinhe["hs_code"] == "6201.40"
+    assert xinhe["hs_code"] == "6201.40" and xinhe["description"] == "jacket shells"
     assert xinhe["found_in"] == "import records"
 
 
@@ -250,3 +250,35 @@ def test_sample_shipments_reveal_hidden_dandong_subcontractor(tmp_path):
     assert "rec-ningbo-hongda-garment" in set(nodes["id"])
     totals = edges.groupby("target")["share"].sum()
     assert (totals <= 1 + 1e-9).all()
+
+
+@pytest.mark.parametrize(
+    ("port", "expected"),
+    [
+        ("DALIAN, CHINA", "Dalian"),
+        ("CNDLC", "Dalian"),
+        ("Bayuquan", "Yingkou"),
+        ("丹东港", "Dandong"),
+        ("Jinzhou Port", "Jinzhou"),
+        ("NINGBO", None),
+        ("XINGANG", None),
+        ("Dalianxx", None),
+    ],
+)
+def test_port_of_lading_in_liaoning_is_evidence(port, expected):
+    from graphkit.screen.ports import liaoning_port
+
+    signal = liaoning_port(port)
+    assert (signal.port if signal else None) == expected
+    if signal:
+        assert signal.evidence.startswith(f"port of lading {port!r} = {expected} (Liaoning)")
+
+
+def test_hostile_names_are_neutralised_in_written_csv(tmp_path):
+    text = RECORDS + '=HYPERLINK("http://x"),,Hanil Fiber Co Ltd,6201.40,x,10,10,,\n'
+    text = text.replace("R5,", "R5,", 1)
+    records = write(tmp_path / "r.csv", text.replace("\n=HYPERLINK", "\nR9,=HYPERLINK"))
+    ingest(records, tmp_path / "out")
+    raw = (tmp_path / "out" / "nodes.csv").read_text(encoding="utf-8")
+    assert "'=HYPERLINK" in raw and "\n=HYPERLINK" not in raw
+    assert any(n.startswith("=HYPERLINK") for n in read_bundle(tmp_path / "out").nodes["name"])
