@@ -275,10 +275,8 @@ def test_port_of_lading_in_liaoning_is_evidence(port, expected):
 
 
 def test_hostile_names_are_neutralised_in_written_csv(tmp_path):
-    text = RECORDS + '=HYPERLINK("http://x"),,Hanil Fiber Co Ltd,6201.40,x,10,10,,\n'
-    text = text.replace("R5,", "R5,", 1)
-    records = write(tmp_path / "r.csv", text.replace("\n=HYPERLINK", "\nR9,=HYPERLINK"))
-    ingest(records, tmp_path / "out")
+    hostile = 'R9,"=HYPERLINK(""http://x"")",,Hanil Fiber Co Ltd,6201.40,x,10,10,,\n'
+    ingest(write(tmp_path / "r.csv", RECORDS + hostile), tmp_path / "out")
     raw = (tmp_path / "out" / "nodes.csv").read_text(encoding="utf-8")
-    assert "'=HYPERLINK" in raw and "\n=HYPERLINK" not in raw
+    assert "'=HYPERLINK" in raw and ",=HYPERLINK" not in raw and ',"=HYPERLINK' not in raw
     assert any(n.startswith("=HYPERLINK") for n in read_bundle(tmp_path / "out").nodes["name"])
