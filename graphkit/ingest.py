@@ -8,8 +8,8 @@ when one is given, and every resolved shipper -> consignee pair becomes one SUPP
   record without a value is valued at its weight times the consignee's average value per kg
   (the whole file's average when that consignee has no record with both). Merged into a
   bundle, the consignee's declared shares stay as they are and the recorded shares are scaled
-  to fill what is left (1 - sum of declared shares); when the declared edges have no shares the
-  recorded ones get none either.
+  to fill what is left (1 - sum of declared shares); when a declared edge into it has no share
+  the recorded ones get none either.
 * ``confidence`` (how sure we are that the link exists, 0.6..0.9): per record, the weaker of
   the two name matches: 0.9 the name is written exactly as the node's name, 0.8 it is the same
   after normalisation (legal form, punctuation, spacing, case), 0.7 it is the node's name in the
@@ -321,14 +321,13 @@ def _occurrences(
 
 def _places(address: pd.Series, city: pd.Series) -> pd.Series:
     """place_of for each row, computed once per distinct (address, city)."""
+    import numpy as np
     import pandas as pd
 
     pairs = pd.MultiIndex.from_arrays([address, city])
     codes, uniques = pairs.factorize()
-    keys = [place_of(a, c) for a, c in uniques]
-    return pd.Series(
-        [keys[i] for i in codes] if len(keys) else [], index=address.index, dtype=object
-    )
+    keys = np.array([place_of(a, c) for a, c in uniques] or [""], dtype=object)
+    return pd.Series(keys[codes] if len(uniques) else [], index=address.index, dtype=object)
 
 
 def _name_quality(parties: pd.DataFrame, canonical: pd.Series) -> pd.Series:
