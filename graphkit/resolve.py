@@ -91,10 +91,9 @@ def words() -> Words:
 
 
 def _pinyin_pattern(syllables: set[str]) -> re.Pattern:
-    """Any syllable first, then only syllables not starting with a, o or e (see is_pinyin)."""
+    """A word made of one or more syllables."""
     ordered = sorted(syllables, key=len, reverse=True)
-    inner = [s for s in ordered if s[0] not in "aoe"]
-    return re.compile(f"(?:{'|'.join(ordered)})(?:{'|'.join(inner)})*")
+    return re.compile(f"(?:{'|'.join(ordered)})+")
 
 
 @dataclass(frozen=True)
@@ -194,8 +193,8 @@ def _strip_legal_forms(tokens: list[str]) -> list[str]:
 def is_pinyin(word: str) -> bool:
     """Whether ``word`` splits into standard pinyin syllables ('dandong', 'huaxin').
 
-    As in pinyin orthography, a syllable starting with a, o or e does not occur inside a word
-    (it would need an apostrophe: Xi'an), so 'hongtia' and 'hongati' are typos.
+    Customs data drops pinyin apostrophes ("Taian" for Tai'an), so a syllable may start with a
+    vowel anywhere in the word.
     """
     return bool(word) and words().pinyin.fullmatch(word) is not None
 
