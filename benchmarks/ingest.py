@@ -104,8 +104,9 @@ def variant(name: str, rng: np.random.Generator) -> str:
 
 def records(n: int, seed: int) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
-    shippers = companies(max(50, n // 40), rng)
-    buyers = companies(max(10, n // 400), rng)
+    everyone = companies(max(50, n // 40) + max(10, n // 400), rng)
+    buyers = everyone.iloc[: max(10, n // 400)].reset_index(drop=True)
+    shippers = everyone.iloc[len(buyers) :].reset_index(drop=True)
     variants = 6
     shipper_names = [[variant(s, rng) for _ in range(variants)] for s in shippers["name"]]
     buyer_names = [[variant(b, rng) for _ in range(variants)] for b in buyers["name"]]
