@@ -36,7 +36,16 @@ if TYPE_CHECKING:
 
     from graphkit.model import Bundle
 
-MATCH_COLUMNS = ["node", "node_name", "list_id", "matched_name", "score", "strong", "reason"]
+MATCH_COLUMNS = [
+    "node",
+    "node_name",
+    "list_id",
+    "matched_name",
+    "score",
+    "strong",
+    "dataset",
+    "reason",
+]
 
 
 def read_sanctions_list(path: str | Path) -> pd.DataFrame:
@@ -91,33 +100,33 @@ def screen_sanctions(nodes: pd.DataFrame, list_path: str | Path) -> pd.DataFrame
 
 
 def match_nodes(nodes: pd.DataFrame, listed: pd.DataFrame) -> pd.DataFrame:
-    """Compare every node name with the list names that share a blocking key."""
+    """Compare every list name with the node names that share a blocking key.
+
+    The index is built over the nodes (usually the smaller side) and the list is streamed
+    past it, so memory stays proportional to the bundle even for a list of millions of names.
+    """
     import pandas as pd
 
     node_names = _node_names(nodes)
+    node_norm = [normalise_name(n) for n in node_names["name"]]
     index: dict[str, list[int]] = {}
-    listed_norm = [normalise_name(n) for n in listed["name"]]
-    for position, norm in enumerate(listed_norm):
+    for position, norm in enumerate(node_norm):
         for key in blocking_keys(norm):
             index.setdefault(key, []).append(position)
     rows = []
-    for node in node_names.itertuples():
-        norm = normalise_name(node.name)
+    columns = zip(listed["list_id"], listed["name"], listed["place"], listed["dataset"])
+    for list_id, name, place, dataset in columns:
+        norm = normalise_name(name)
         hits = {p for key in blocking_keys(norm) for p in index.get(key, [])}
         for position in hits:
-            entry = listed.iloc[position]
-            decision = compare_normalised(norm, listed_norm[position], node.place, entry["place"])
+            node = node_names.iloc[position]
+            decision = compare_normalised(node_norm[position], norm, node["place"], place)
             if decision.verdict == MERGE or (decision.verdict == CANDIDATE and not decision.veto):
+                strong = decision.verdict == MERGE
+                score = round(decision.score, 1)
                 rows.append(
-                    (
-                        node.id,
-                        node.full_name,
-                        entry["list_id"],
-                        entry["name"],
-                        round(decision.score, 1),
-                        decision.verdict == MERGE,
-                        f"{entry['dataset']}: {decision.reason}",
-                    )
+                    (node["id"], node["full_name"], list_id, name, score, strong, dataset)
+                    + (decision.reason,)
                 )
     matches = pd.DataFrame(rows, columns=MATCH_COLUMNS)
     matches = matches.sort_values(["strong", "score"], ascending=False, kind="stable")
@@ -148,7 +157,7 @@ def apply_sanctions(bundle: Bundle, matches: pd.DataFrame) -> Bundle:
     nodes["exposure"] = np.fmax(nodes["exposure"].to_numpy(dtype=float), score.to_numpy())
     evidence = best.apply(
         lambda m: (
-            f"sanctions list {m['reason'].split(':')[0]}: entity {m['list_id']}, "
+            f"sanctions list {m['dataset']}: entity {m['list_id']}, "
             f"matched name {m['matched_name']!r}, score {m['score']:.0f}"
         ),
         axis=1,
