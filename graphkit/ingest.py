@@ -28,7 +28,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from graphkit.model import SUPPLIER, SUPPLIES, WARNING, Bundle, InvalidInput, Problem
-from graphkit.resolve import compact, name_aliases, normalise_name, place_of, resolve_names
+from graphkit.resolve import (
+    Resolution,
+    compact,
+    name_aliases,
+    normalise_name,
+    place_of,
+    resolve_names,
+)
 from graphkit.screen.ports import liaoning_port
 
 try:
@@ -417,7 +424,7 @@ def _mode_per(frame: pd.DataFrame, key: str, column: str) -> pd.Series:
 
 
 def _nodes(
-    parties: pd.DataFrame, records: pd.DataFrame, into: Bundle | None, resolution
+    parties: pd.DataFrame, records: pd.DataFrame, into: Bundle | None, resolution: Resolution
 ) -> pd.DataFrame:
     """Bundle nodes (kept as they are, plus match notes) and one new supplier per new company."""
     import pandas as pd
@@ -460,7 +467,7 @@ def _nodes(
     return nodes
 
 
-def _match_notes(parties: pd.DataFrame, resolution) -> pd.DataFrame:
+def _match_notes(parties: pd.DataFrame, resolution: Resolution) -> pd.DataFrame:
     """Per node: the name variants merged into it and the reasons of those merges."""
     import pandas as pd
 
