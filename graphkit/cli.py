@@ -250,6 +250,88 @@ def screen(
     click.echo(f"{summary.rows} rows screened, {summary.in_scope} in scope -> {summary.output}")
 
 
+@cli.command("ingest")
+@click.argument("records", type=click.Path(exists=True, dir_okay=False, path_type=str))
+@click.option(
+    "--mapping",
+    type=click.Path(exists=True, dir_okay=False, path_type=str),
+    help="TOML file naming your export's columns (default: graphkit/data/records_mapping.toml).",
+)
+@click.option(
+    "--into",
+    type=click.Path(exists=True, path_type=str),
+    help="Existing bundle to merge the records into (its nodes are matched by name).",
+)
+@click.option(
+    "--out", required=True, type=click.Path(path_type=str), help="Bundle folder to write."
+)
+@FORMAT_OPTION
+def ingest_command(
+    records: str, mapping: str | None, into: str | None, out: str, output_format: str
+) -> None:
+    """Turn import records (bills of lading) into supplier nodes and SUPPLIES edges.
+
+    Shipper and consignee names are resolved into companies (legal forms, spelling, pinyin
+    spacing, English/Chinese names); uncertain matches go to OUT/match_candidates.csv for an
+    analyst to confirm. Exits 2, writing nothing, when a record is invalid.
+
+    \b
+    Example:
+      graphkit ingest sample_graphs/apparel_ppe/shipments.csv \\
+          --into sample_graphs/apparel_ppe --out apparel_with_records
+    """
+    from graphkit.ingest import ingest
+
+    result = ingest(records, out, mapping_path=mapping, into=into)
+    if output_format == "json":
+        print_json({"out": out, **result.stats})
+        return
+    report_problems(result.bundle.warnings)
+    stats = result.stats
+    click.echo(
+        f"wrote {out}: {stats['records']} records -> {stats['new_nodes']} new supplier(s), "
+        f"{stats['record_edges']} SUPPLIES edge(s) from records, {stats['candidates']} "
+        f"uncertain match(es) in {out}/match_candidates.csv"
+    )
+
+
+@cli.command("sanctions")
+@BUNDLE_ARG
+@click.option(
+    "--list",
+    "list_path",
+    required=True,
+    type=click.Path(exists=True, dir_okay=False, path_type=str),
+    help="Sanctions list: OpenSanctions targets.simple.csv, or a CSV with a 'name' column.",
+)
+@click.option(
+    "--out",
+    type=click.Path(path_type=str),
+    help="Also write the bundle with strong matches made sources (exposure = match score).",
+)
+@FORMAT_OPTION
+def sanctions_command(bundle: str, list_path: str, out: str | None, output_format: str) -> None:
+    """Match node names against a sanctions list; strong matches are sources.
+
+    \b
+    Example:
+      graphkit sanctions sample_graphs/apparel_ppe --list sample_graphs/sanctions_example.csv
+    """
+    from graphkit.io import read_bundle, write_bundle
+    from graphkit.screen.sanctions import apply_sanctions, screen_sanctions
+
+    loaded = read_bundle(bundle)
+    matches = screen_sanctions(loaded.nodes, list_path)
+    if out:
+        write_bundle(apply_sanctions(loaded, matches), out)
+    if output_format == "json":
+        print_json(matches.to_dict("records"))
+        return
+    print_table(matches.to_dict("records"), list(matches.columns))
+    strong = int(matches["strong"].sum())
+    click.echo(f"{strong} strong and {len(matches) - strong} weak match(es)")
+
+
 # --- propagation commands (Propagation engine) ------------------------------------------
 
 

@@ -1,0 +1,681 @@
+"""Import records (bills of lading) into a bundle: supplier nodes and SUPPLIES edges with evidence.
+
+Each record says that a shipper sent goods to a consignee. Shipper and consignee names are
+resolved into companies (graphkit.resolve), matched against the nodes of an existing bundle
+when one is given, and every resolved shipper -> consignee pair becomes one SUPPLIES edge:
+
+* ``share``: the pair's value over the value of all recorded shipments into the consignee. A
+  record without a value is valued at its weight times the consignee's average value per kg
+  (the whole file's average when that consignee has no record with both). Merged into a
+  bundle, the consignee's declared shares stay as they are and the recorded shares are scaled
+  to fill what is left (1 - sum of declared shares); when a declared edge into it has no share
+  the recorded ones get none either.
+* ``confidence`` (how sure we are that the link exists, 0.6..0.9): per record, the weaker of
+  the two name matches: 0.9 the name is written exactly as the node's name, 0.8 it is the same
+  after normalisation (legal form, punctuation, spacing, case), 0.7 it is the node's name in the
+  other script (English and Chinese name given together in a record), 0.6 it is a spelling
+  variant (one typo). An edge takes the best of its records.
+* ``evidence``: the record ids (the first 50, then a count).
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from graphkit.model import SUPPLIER, SUPPLIES, WARNING, Bundle, InvalidInput, Problem
+from graphkit.resolve import (
+    Resolution,
+    compact,
+    name_aliases,
+    normalise_name,
+    place_of,
+    resolve_names,
+)
+from graphkit.screen.ports import liaoning_port
+
+try:
+    import tomllib
+except ModuleNotFoundError:  # Python 3.10
+    import tomli as tomllib
+
+if TYPE_CHECKING:
+    import numpy as np
+    import pandas as pd
+
+FIELDS = (
+    "record_id",
+    "date",
+    "shipper_name",
+    "shipper_name_local",
+    "shipper_address",
+    "shipper_city",
+    "shipper_country",
+    "consignee_name",
+    "consignee_address",
+    "consignee_country",
+    "notify_party",
+    "hs_code",
+    "goods_description",
+    "weight_kg",
+    "value_usd",
+    "port_of_lading",
+    "port_of_discharge",
+)
+CANDIDATES_FILE = "match_candidates.csv"
+#: record ids listed per edge before "(+N more)"
+MAX_EVIDENCE_IDS = 50
+#: name variants listed per node in merged_from
+MAX_VARIANTS = 10
+CONFIDENCE = {"exact": 0.9, "normalised": 0.8, "other script": 0.7, "variant": 0.6}
+_NUMBER_JUNK = re.compile(r"[\s,$€£¥]|usd|kgs?|kilograms?", re.IGNORECASE)
+_HAS_CJK = re.compile(r"[\u3400-\u9fff\uac00-\ud7af]")
+
+
+@dataclass
+class Mapping:
+    """Which column of the records file holds each field, and country names to ISO codes."""
+
+    columns: dict[str, list[str]]
+    countries: dict[str, str]
+
+
+@dataclass
+class IngestResult:
+    """The merged bundle, the uncertain name matches and a few counts for the user."""
+
+    bundle: Bundle
+    candidates: pd.DataFrame
+    stats: dict[str, int]
+
+
+# --- mapping and reading ----------------------------------------------------------------
+
+
+def load_mapping(path: str | Path | None = None) -> Mapping:
+    """The default mapping (package data), overridden field by field by the file at ``path``."""
+    default = (resources.files("graphkit") / "data" / "records_mapping.toml").read_text("utf-8")
+    table = tomllib.loads(default)
+    columns = {field: _as_list(table["columns"].get(field, field)) for field in FIELDS}
+    countries = dict(table.get("countries", {}))
+    if path is not None:
+        user = _read_user_mapping(Path(path))
+        columns.update({k: _as_list(v) for k, v in user.get("columns", {}).items()})
+        countries.update(user.get("countries", {}))
+    return Mapping(columns, countries)
+
+
+def _read_user_mapping(path: Path) -> dict:
+    try:
+        table = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise InvalidInput([Problem(str(path), None, None, f"cannot read mapping: {exc}")]) from exc
+    unknown = set(table.get("columns", {})) - set(FIELDS)
+    if unknown:
+        message = f"unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}"
+        raise InvalidInput([Problem(str(path), None, "columns", message)])
+    return table
+
+
+def _as_list(value: str | list[str]) -> list[str]:
+    return [value] if isinstance(value, str) else list(value)
+
+
+def read_records(path: str | Path, mapping: Mapping | None = None) -> pd.DataFrame:
+    """Read a records CSV into the standard fields; raise InvalidInput listing every problem.
+
+    The result has one text column per field ("" when missing), ``value_usd``/``weight_kg`` as
+    floats (NaN when missing), ``hs_code`` as digits, and ``row`` (spreadsheet row number).
+    """
+    from graphkit.io.tables import _read_csv
+
+    mapping = mapping or load_mapping()
+    raw = _read_csv(Path(path))
+    if raw.frame is None:
+        raise InvalidInput(raw.problems)
+    label = raw.label
+    found = _find_columns(raw.frame.columns, mapping)
+    problems = _missing_columns(label, found, mapping, list(raw.frame.columns))
+    if problems:
+        raise InvalidInput(problems)
+    frame = raw.frame
+    records = frame.reindex(columns=[found.get(f, "\0") for f in FIELDS], fill_value="")
+    records.columns = list(FIELDS)
+    records = records.apply(lambda column: column.str.strip())
+    records["row"] = range(raw.first_row, raw.first_row + len(records))
+    problems = _check_records(label, records, found, mapping)
+    if any(p.severity != WARNING for p in problems):
+        raise InvalidInput(problems)
+    records.attrs.update(warnings=problems, label=label)
+    return records
+
+
+def _find_columns(columns: list[str], mapping: Mapping) -> dict[str, str]:
+    """field -> the file's column for it (first listed name present, any case)."""
+    by_lower = {c.strip().casefold(): c for c in columns}
+    found = {}
+    for field, names in mapping.columns.items():
+        match = next((by_lower[n.casefold()] for n in names if n.casefold() in by_lower), None)
+        if match is not None:
+            found[field] = match
+    return found
+
+
+def _missing_columns(
+    label: str, found: dict[str, str], mapping: Mapping, columns: list[str]
+) -> list[Problem]:
+    def missing(field: str) -> str:
+        return f"no column for {field} (looked for: {', '.join(mapping.columns[field])})"
+
+    have = ", ".join(columns)
+    problems = []
+    if "shipper_name" not in found:
+        problems.append(Problem(label, 1, None, f"{missing('shipper_name')}; found: {have}"))
+    if "consignee_name" not in found and "notify_party" not in found:
+        problems.append(Problem(label, 1, None, f"{missing('consignee_name')}; found: {have}"))
+    if "value_usd" not in found and "weight_kg" not in found:
+        message = f"{missing('value_usd')}, and {missing('weight_kg')}; found: {have}"
+        problems.append(Problem(label, 1, None, message))
+    return problems
+
+
+def _check_records(
+    label: str, records: pd.DataFrame, found: dict[str, str], mapping: Mapping
+) -> list[Problem]:
+    """Parse numbers, HS codes, dates and countries in place; return every problem found."""
+    import pandas as pd
+
+    problems: list[Problem] = []
+
+    def flag(mask: pd.Series, field: str, message, severity: str = "error") -> None:
+        column = found.get(field, field)
+        for position in mask.to_numpy().nonzero()[0]:
+            row = records.iloc[position]
+            problems.append(Problem(label, int(row["row"]), column, message(row), severity))
+
+    flag(records["shipper_name"] == "", "shipper_name", lambda r: "shipper name is empty")
+    no_consignee = (records["consignee_name"] == "") & (records["notify_party"] == "")
+    flag(no_consignee, "consignee_name", lambda r: "consignee (and notify party) is empty")
+    for field in ("value_usd", "weight_kg"):
+        text = records[field]
+        number = _parse_numbers(text)
+        flag((text != "") & number.isna(), field, lambda r, f=field: f"{r[f]!r} is not a number")
+        flag(number < 0, field, lambda r, f=field: f"{r[f]!r} is negative")
+        records[field] = number.where(number >= 0)
+    no_amount = records["value_usd"].isna() & records["weight_kg"].isna()
+    flag(no_amount, "value_usd", lambda r: "no value and no weight", WARNING)
+    hs = map_distinct(records["hs_code"], lambda code: re.sub(r"[\s.\-]", "", code))
+    bad_hs = (hs != "") & ~hs.str.fullmatch(r"\d{4,10}")
+    flag(bad_hs, "hs_code", lambda r: f"{r['hs_code']!r} is not an HS code (4 to 10 digits)")
+    records["hs_code"] = map_distinct(hs.where(~bad_hs, ""), _format_hs)
+    dates = pd.to_datetime(records["date"], errors="coerce", format="mixed")
+    bad_date = (records["date"] != "") & dates.isna()
+    flag(bad_date, "date", lambda r: f"{r['date']!r} is not a date (use YYYY-MM-DD)")
+    for field in ("shipper_country", "consignee_country"):
+        records[field] = map_distinct(records[field], lambda c: _country_code(c, mapping.countries))
+    return problems
+
+
+def _parse_numbers(text: pd.Series) -> pd.Series:
+    """Numbers from text such as '1,200 KG' or '$3,000.50'; NaN where there is none."""
+    import pandas as pd
+
+    number = pd.to_numeric(text, errors="coerce")
+    messy = number.isna() & (text != "")
+    cleaned = text[messy].str.replace(_NUMBER_JUNK, "", regex=True)
+    number[messy] = pd.to_numeric(cleaned, errors="coerce")
+    return number
+
+
+def _has_cjk(text: str) -> bool:
+    return _HAS_CJK.search(text) is not None
+
+
+def map_distinct(series: pd.Series, function) -> pd.Series:
+    """``series.map(function)``, calling ``function`` once per distinct value."""
+    distinct = series.unique()
+    return series.map(dict(zip(distinct, map(function, distinct))))
+
+
+def _format_hs(digits: str) -> str:
+    return f"{digits[:4]}.{digits[4:6]}" if len(digits) >= 6 else digits
+
+
+def _country_code(text: str, names: dict[str, str]) -> str:
+    """ISO 3166-1 alpha-2 code for a country cell, '' when unknown."""
+    if re.fullmatch(r"[A-Za-z]{2}", text):
+        return text.upper()
+    key = " ".join(re.sub(r"[^\w]+", " ", unicodedata.normalize("NFKC", text).casefold()).split())
+    return names.get(key, "")
+
+
+# --- parties and resolution -------------------------------------------------------------
+
+
+def _parties(records: pd.DataFrame, into: Bundle | None) -> tuple[pd.DataFrame, np.ndarray]:
+    """One row per name occurrence (record shipper/consignee, bundle node) and the known links.
+
+    Columns: name, place, address, country, role ('shipper', 'consignee' or 'node'), ref (the
+    record position, or the node id), alias (0 main name, 1 other-script name).
+    """
+    import numpy as np
+    import pandas as pd
+
+    shipper = _occurrences(
+        records["shipper_name"],
+        records["shipper_name_local"],
+        records["shipper_address"],
+        records["shipper_city"],
+        records["shipper_country"],
+    )
+    consignee_name = records["consignee_name"].where(
+        records["consignee_name"] != "", records["notify_party"]
+    )
+    empty = pd.Series([""] * len(records), index=records.index)
+    consignee = _occurrences(
+        consignee_name, empty, records["consignee_address"], empty, records["consignee_country"]
+    )
+    frames = [shipper.assign(role="shipper"), consignee.assign(role="consignee")]
+    if into is not None:
+        nodes = into.nodes[into.nodes["kind"] == SUPPLIER]
+        node_parties = _occurrences(
+            nodes["name"].where(nodes["name"] != "", nodes["id"]),
+            pd.Series([""] * len(nodes), index=nodes.index),
+            nodes["address"],
+            pd.Series([""] * len(nodes), index=nodes.index),
+            nodes["country"],
+        )
+        node_parties["ref"] = nodes["id"].to_numpy()[node_parties["ref"].to_numpy()]
+        frames.append(node_parties.assign(role="node"))
+    parties = pd.concat(frames, ignore_index=True)
+    main = parties[parties["alias"] == 0].reset_index()
+    other = parties[parties["alias"] == 1].reset_index()
+    joined = other.merge(main, on=["role", "ref"], suffixes=("_other", "_main"))
+    links = joined[["index_main", "index_other"]].to_numpy(dtype=np.int64)
+    return parties, links
+
+
+def _occurrences(
+    names: pd.Series, local: pd.Series, address: pd.Series, city: pd.Series, country: pd.Series
+) -> pd.DataFrame:
+    """Main and other-script names of each row; a cell holding both scripts is split."""
+    import pandas as pd
+
+    split = {name: name_aliases(name) for name in names.unique()}
+    main = names.map({name: parts[0] for name, parts in split.items()})
+    other = names.map({name: "".join(parts[1:]) for name, parts in split.items()})
+    other = other.where(local == "", local)
+    places = _places(address, city)
+    base = {
+        "place": places.to_numpy(),
+        "address": address.to_numpy(),
+        "country": country.to_numpy(),
+        "ref": range(len(names)),
+    }
+    frame = pd.concat(
+        [
+            pd.DataFrame({"name": main.to_numpy(), **base, "alias": 0}),
+            pd.DataFrame({"name": other.to_numpy(), **base, "alias": 1}),
+        ],
+        ignore_index=True,
+    )
+    return frame[frame["name"] != ""]
+
+
+def _places(address: pd.Series, city: pd.Series) -> pd.Series:
+    """place_of for each row, computed once per distinct (address, city)."""
+    import numpy as np
+    import pandas as pd
+
+    pairs = pd.MultiIndex.from_arrays([address, city])
+    codes, uniques = pairs.factorize()
+    keys = np.array([place_of(a, c) for a, c in uniques] or [""], dtype=object)
+    return pd.Series(keys[codes] if len(uniques) else [], index=address.index, dtype=object)
+
+
+def _name_quality(parties: pd.DataFrame, canonical: pd.Series) -> pd.Series:
+    """exact / normalised / other script / variant: how each occurrence matches its node name."""
+    import numpy as np
+    import pandas as pd
+
+    codes, pairs = pd.MultiIndex.from_arrays([parties["name"], parties["node"]]).factorize()
+    quality = np.array(
+        [_quality(name, str(canonical.get(node, ""))) for name, node in pairs], dtype=object
+    )
+    return pd.Series(quality[codes], index=parties.index)
+
+
+def _quality(name: str, node_name: str) -> str:
+    """How ``name`` matches one of the names (either script) of the node called ``node_name``."""
+    aliases = name_aliases(node_name)
+    if " ".join(name.casefold().split()) in {" ".join(a.casefold().split()) for a in aliases}:
+        return "exact"
+    if compact(normalise_name(name)) in {compact(normalise_name(a)) for a in aliases}:
+        return "normalised"
+    if bool(_HAS_CJK.search(name)) not in {bool(_HAS_CJK.search(a)) for a in aliases}:
+        return "other script"
+    return "variant"
+
+
+# --- building the bundle ------------------------------------------------------------------
+
+
+def records_to_bundle(records: pd.DataFrame, into: Bundle | None = None) -> IngestResult:
+    """Resolve the records' parties and build (or extend) a bundle; validated before returning."""
+    parties, links = _parties(records, into)
+    resolution = resolve_names(parties["name"], parties["place"], links)
+    parties["entity"] = resolution.entity
+    parties["node"] = _node_ids(parties, into)
+    nodes = _nodes(parties, records, into, resolution)
+    canonical = nodes.set_index("id")["name"]
+    parties["quality"] = _name_quality(parties, canonical)
+    edges, self_links = _edges(parties, records, into)
+    bundle = _validated(nodes, edges, records.attrs.get("warnings", []) + self_links)
+    candidates = _candidate_table(parties, resolution.candidates)
+    stats = {
+        "records": len(records),
+        "nodes": len(bundle.nodes),
+        "new_nodes": int((bundle.nodes["found_in"] == "import records").sum()),
+        "edges": len(bundle.edges),
+        "record_edges": int(bundle.edges["evidence"].str.contains("import records").sum()),
+        "candidates": len(candidates),
+        "comparisons": resolution.comparisons,
+    }
+    return IngestResult(bundle, candidates, stats)
+
+
+def _node_ids(parties: pd.DataFrame, into: Bundle | None) -> pd.Series:
+    """Each occurrence's node id: the bundle node it resolved to, else a new 'rec-' id."""
+    nodes = parties[parties["role"] == "node"].drop_duplicates("entity")
+    existing = dict(zip(nodes["entity"], nodes["ref"]))
+    found = parties[parties["role"] != "node"]
+    latin = found[~map_distinct(found["name"], _has_cjk)]
+    names = _mode_per(found, "entity", "name")
+    names.update(_mode_per(latin, "entity", "name"))
+    taken = set(into.nodes["id"]) if into is not None else set()
+    new = {}
+    for entity, name in names.items():
+        if entity in existing:
+            continue
+        base = "rec-" + (_slug(name) or f"party-{entity}")
+        node_id, n = base, 2
+        while node_id in taken:
+            node_id, n = f"{base}-{n}", n + 1
+        taken.add(node_id)
+        new[entity] = node_id
+    return parties["entity"].map({**new, **existing})
+
+
+def _slug(name: str) -> str:
+    words = normalise_name(name).encode("ascii", "ignore").decode().split()
+    return "-".join(words)[:48].strip("-")
+
+
+def _mode_per(frame: pd.DataFrame, key: str, column: str) -> pd.Series:
+    """The most frequent non-empty value of ``column`` per ``key`` (ties: first seen)."""
+    present = frame[frame[column] != ""]
+    counts = present.groupby([key, column], sort=False).size().reset_index(name="n")
+    best = counts.sort_values("n", ascending=False, kind="stable").drop_duplicates(key)
+    return best.set_index(key)[column]
+
+
+def _nodes(
+    parties: pd.DataFrame, records: pd.DataFrame, into: Bundle | None, resolution: Resolution
+) -> pd.DataFrame:
+    """Bundle nodes (kept as they are, plus match notes) and one new supplier per new company."""
+    import pandas as pd
+
+    found = parties[parties["role"] != "node"]
+    shipped = found[(found["role"] == "shipper") & (found["alias"] == 0)]
+    shipped_records = records.iloc[shipped["ref"].to_numpy()].assign(
+        node=shipped["node"].to_numpy()
+    )
+    new_ids = found.loc[~found["node"].isin(into.nodes["id"] if into else []), "node"].unique()
+    new = pd.DataFrame({"id": new_ids, "kind": SUPPLIER})
+    for column, source, frame in (
+        ("name", "name", found[~map_distinct(found["name"], _has_cjk)]),
+        ("address", "address", found),
+        ("country", "country", found),
+        ("hs_code", "hs_code", shipped_records),
+        ("description", "goods_description", shipped_records),
+        ("port_of_lading", "port_of_lading", shipped_records),
+    ):
+        new[column] = new["id"].map(_mode_per(frame, "node", source)).astype(object).fillna("")
+    new["name"] = new["name"].where(
+        new["name"] != "", new["id"].map(_mode_per(found, "node", "name"))
+    )
+    new["found_in"] = "import records"
+    notes = _match_notes(parties, resolution)
+    ports = _port_evidence(shipped_records)
+    base = into.nodes.copy() if into is not None else pd.DataFrame(columns=["id"])
+    nodes = pd.concat([base, new], ignore_index=True)
+    nodes["records"] = nodes["id"].map(found.groupby("node")["ref"].nunique()).fillna(0)
+    nodes["records"] = nodes["records"].astype(int).astype(str)
+    variants = nodes["id"].map(notes["merged_from"])
+    nodes["merged_from"] = [
+        _capped([v for v in names if v != own]) if isinstance(names, list) else ""
+        for names, own in zip(variants, nodes["name"])
+    ]
+    nodes["match_reason"] = nodes["id"].map(notes["reason"]).fillna("")
+    nodes["port_evidence"] = nodes["id"].map(ports).fillna("")
+    text = [c for c in nodes.columns if c != "exposure"]
+    nodes[text] = nodes[text].fillna("").astype(str)
+    return nodes
+
+
+def _match_notes(parties: pd.DataFrame, resolution: Resolution) -> pd.DataFrame:
+    """Per node: the name variants merged into it and the reasons of those merges."""
+    import pandas as pd
+
+    distinct = parties[["node", "name"]].drop_duplicates().sort_values(["node", "name"])
+    variants = distinct.groupby("node")["name"].agg(list)
+    merges = resolution.merges
+    node = parties["node"].to_numpy()
+    reasons = pd.DataFrame({"node": node[merges["a"].to_numpy()], "reason": merges["reason"]})
+    distinct = distinct.assign(
+        key=map_distinct(distinct["name"], lambda n: compact(normalise_name(n)))
+    )
+    spelt = distinct.groupby("node").agg(names=("name", "nunique"), keys=("key", "nunique"))
+    spelt = spelt[spelt["names"] > spelt["keys"]]
+    same = pd.DataFrame({"node": spelt.index, "reason": "same name after normalisation"})
+    reasons = pd.concat([reasons, same], ignore_index=True)
+    reasons = reasons.drop_duplicates().sort_values(["node", "reason"])
+    reason = reasons.groupby("node")["reason"].agg(lambda r: _capped(list(r), 5))
+    return pd.DataFrame({"merged_from": variants, "reason": reason}).fillna("")
+
+
+def _capped(items: list[str], limit: int = MAX_VARIANTS) -> str:
+    more = f" | (+{len(items) - limit} more)" if len(items) > limit else ""
+    return " | ".join(items[:limit]) + more
+
+
+def _port_evidence(shipped: pd.DataFrame) -> pd.Series:
+    """Per shipper node: 'port of lading ... = Dalian (Liaoning), on k of n records'."""
+    ports = shipped["port_of_lading"].drop_duplicates()
+    signal = {p: liaoning_port(p) for p in ports}
+    hit = shipped["port_of_lading"].map({p: signal[p] is not None for p in signal})
+    totals = shipped.groupby("node").size()
+    liaoning = shipped[hit]
+    top = _mode_per(liaoning, "node", "port_of_lading")
+    counts = liaoning.groupby("node").size()
+    return top.index.to_series().map(
+        lambda n: f"{signal[top[n]].evidence}; Liaoning ports on {counts[n]} of {totals[n]} records"
+    )
+
+
+def _edges(
+    parties: pd.DataFrame, records: pd.DataFrame, into: Bundle | None
+) -> tuple[pd.DataFrame, list[Problem]]:
+    """One SUPPLIES edge per shipper -> consignee pair, with share, confidence and evidence."""
+    import pandas as pd
+
+    main = parties[parties["alias"] == 0]
+    ends = {
+        role: main[main["role"] == role].set_index("ref")[["node", "quality"]]
+        for role in ("shipper", "consignee")
+    }
+    links = records[["record_id", "row", "goods_description", "value_usd", "weight_kg"]].copy()
+    links["source"] = ends["shipper"]["node"].reindex(range(len(records))).to_numpy()
+    links["target"] = ends["consignee"]["node"].reindex(range(len(records))).to_numpy()
+    quality = pd.concat(
+        [ends[r]["quality"].map(CONFIDENCE).reindex(range(len(records))) for r in ends], axis=1
+    )
+    links["confidence"] = quality.min(axis=1).to_numpy()
+    links["record_id"] = links["record_id"].where(
+        links["record_id"] != "", "row " + links["row"].astype(str)
+    )
+    loops = links["source"] == links["target"]
+    problems = [
+        Problem(
+            records.attrs.get("label", "records"),
+            int(r.row),
+            None,
+            f"shipper and consignee resolve to the same company {r.source!r}; record skipped",
+            WARNING,
+        )
+        for r in links[loops].itertuples()
+    ]
+    links = links[~loops]
+    links["amount"] = _amounts(links)
+    links["edge"] = links["source"] + " -> " + links["target"]
+    edges = (
+        links.groupby("edge", sort=False)
+        .agg(
+            source=("source", "first"),
+            target=("target", "first"),
+            amount=("amount", "sum"),
+            confidence=("confidence", "max"),
+            records=("record_id", "size"),
+            value_usd=("value_usd", "sum"),
+            weight_kg=("weight_kg", "sum"),
+        )
+        .reset_index()
+    )
+    shown = links.groupby("edge", sort=False).head(MAX_EVIDENCE_IDS)
+    ids = shown.groupby("edge", sort=False)["record_id"].agg("; ".join)
+    edges["evidence"] = [
+        _evidence(ids[edge], count) for edge, count in zip(edges["edge"], edges["records"])
+    ]
+    edges["item"] = _mode_per(links, "edge", "goods_description").reindex(edges["edge"]).to_numpy()
+    edges["item"] = edges["item"].astype(object).fillna("")
+    edges["share"] = edges["amount"] / edges.groupby("target")["amount"].transform("sum")
+    edges["records"] = edges["records"].astype(str)
+    edges["kind"] = SUPPLIES
+    edges = edges.drop(columns=["edge", "amount"])
+    return _merge_edges(edges, into), problems
+
+
+def _amounts(links: pd.DataFrame) -> pd.Series:
+    """Value, else weight x the consignee's (else the file's) average value per kg."""
+    both = links["value_usd"].notna() & links["weight_kg"].notna()
+    per_kg = links[both].groupby("target")[["value_usd", "weight_kg"]].sum()
+    overall = per_kg["value_usd"].sum() / per_kg["weight_kg"].sum() if len(per_kg) else float("nan")
+    rate = links["target"].map(per_kg["value_usd"] / per_kg["weight_kg"]).fillna(overall)
+    if rate.isna().all():
+        rate = rate.fillna(1.0) if links["value_usd"].isna().all() else rate
+    return links["value_usd"].fillna(links["weight_kg"] * rate).fillna(0.0)
+
+
+def _evidence(shown_ids: str, count: int) -> str:
+    more = f" (+{count - MAX_EVIDENCE_IDS} more)" if count > MAX_EVIDENCE_IDS else ""
+    return f"import records ({count}): {shown_ids}{more}"
+
+
+def _merge_edges(new: pd.DataFrame, into: Bundle | None) -> pd.DataFrame:
+    """Add record edges to the bundle's edges, keeping declared shares and links as they are."""
+    import numpy as np
+    import pandas as pd
+
+    if into is None:
+        return new
+    old = into.edges.copy()
+    key_old = old["source"] + "\0" + old["target"]
+    key_new = new["source"] + "\0" + new["target"]
+    seen = new.set_index(key_new)["evidence"]
+    also = key_old.map(seen)
+    old["evidence"] = np.where(
+        also.notna(),
+        old["evidence"].str.cat(("also in " + also.fillna("")), sep="; ").str.strip("; "),
+        old["evidence"],
+    )
+    new = new[~key_new.isin(key_old)].copy()
+    declared = old.groupby("target")["share"]
+    room = (1 - declared.sum(min_count=1).fillna(0)).clip(lower=0)
+    unshared = declared.apply(lambda s: s.isna().any())
+    new["share"] = new["share"] * new["target"].map(room).fillna(1)
+    new.loc[new["target"].map(unshared).fillna(False).astype(bool), "share"] = np.nan
+    return pd.concat([old, new], ignore_index=True)
+
+
+def _validated(nodes: pd.DataFrame, edges: pd.DataFrame, warnings: list[Problem]) -> Bundle:
+    """Run the bundle validation on the result (as text, as if read from disk)."""
+    from graphkit.io.tables import RawTable
+    from graphkit.io.validate import build_bundle
+
+    bundle = build_bundle(
+        RawTable("result nodes", _as_text(nodes)), RawTable("result edges", _as_text(edges))
+    )
+    bundle.warnings = warnings + bundle.warnings
+    return bundle
+
+
+def _as_text(frame: pd.DataFrame) -> pd.DataFrame:
+    import pandas as pd
+
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_float_dtype(out[column]):
+            out[column] = out[column].map(lambda x: "" if x != x else f"{x:.12g}")
+    return out.fillna("").astype(str)
+
+
+def _candidate_table(parties: pd.DataFrame, candidates: pd.DataFrame) -> pd.DataFrame:
+    """Uncertain matches between different nodes, for an analyst to confirm or reject."""
+    import pandas as pd
+
+    a = parties.iloc[candidates["a"].to_numpy()]
+    b = parties.iloc[candidates["b"].to_numpy()]
+    table = pd.DataFrame(
+        {
+            "node_a": a["node"].to_numpy(),
+            "name_a": a["name"].to_numpy(),
+            "node_b": b["node"].to_numpy(),
+            "name_b": b["name"].to_numpy(),
+            "score": candidates["score"].round(1).to_numpy(),
+            "reason": candidates["reason"].to_numpy(),
+            "surely_different": candidates["veto"].to_numpy(),
+        }
+    )
+    table = table[table["node_a"] != table["node_b"]]
+    return table.sort_values("score", ascending=False).drop_duplicates(["name_a", "name_b"])
+
+
+# --- the whole job ------------------------------------------------------------------------
+
+
+def ingest(
+    records_path: str | Path,
+    out: str | Path,
+    mapping_path: str | Path | None = None,
+    into: str | Path | None = None,
+) -> IngestResult:
+    """Read records (and the bundle ``into``), build the merged bundle, write it to ``out``.
+
+    ``out`` is a bundle folder; it receives nodes.csv, edges.csv and match_candidates.csv
+    together, or nothing at all when anything fails.
+    """
+    from graphkit.io import read_bundle, write_bundle
+    from graphkit.io.atomic import staged_dir
+    from graphkit.io.safe_csv import neutralise_formula
+
+    records = read_records(records_path, load_mapping(mapping_path))
+    result = records_to_bundle(records, read_bundle(into) if into else None)
+    with staged_dir(out) as stage:
+        write_bundle(result.bundle, stage, "csv")
+        safe = result.candidates.map(neutralise_formula)
+        safe.to_csv(stage / CANDIDATES_FILE, index=False)
+    return result

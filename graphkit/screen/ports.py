@@ -1,0 +1,57 @@
+"""Port of lading as location evidence: goods loaded at a Liaoning port came from near there.
+
+A bill of lading names the port where the goods were loaded. Liaoning's sea ports (Dalian,
+Yingkou/Bayuquan, Dandong, Jinzhou, Huludao, Panjin, Donggang) handle most cargo made in the
+province, so such a port is evidence, weaker than an address, that the shipper works there.
+The port list is graphkit/data/liaoning_ports.csv (names and historic names from the domain
+brief; UN/LOCODEs from the UNECE code list for China).
+"""
+
+from __future__ import annotations
+
+import csv
+import re
+import unicodedata
+from dataclasses import dataclass
+from functools import cache
+from importlib import resources
+
+_NOT_WORD = re.compile(r"[^0-9a-z\u4e00-\u9fff]+")
+
+
+@dataclass(frozen=True)
+class PortSignal:
+    """A port of lading recognised as a Liaoning port, with the evidence text."""
+
+    port: str
+    province: str
+    matched: str
+
+    @property
+    def evidence(self) -> str:
+        return f"port of lading {self.matched!r} = {self.port} ({self.province})"
+
+
+@cache
+def _aliases() -> list[tuple[str, str, str]]:
+    """(alias in comparable form, port, province), longest alias first."""
+    text = (resources.files("graphkit") / "data" / "liaoning_ports.csv").read_text("utf-8")
+    rows = [
+        (_comparable(alias), row["port"], row["province"])
+        for row in csv.DictReader(text.splitlines())
+        for alias in row["aliases"].split(";")
+    ]
+    return sorted(rows, key=lambda r: len(r[0]), reverse=True)
+
+
+def _comparable(text: str) -> str:
+    return _NOT_WORD.sub(" ", unicodedata.normalize("NFKC", text).casefold()).strip()
+
+
+def liaoning_port(port_of_lading: str) -> PortSignal | None:
+    """The Liaoning port named in a port-of-lading cell ('DALIAN, CHINA', 'CNDLC'), if any."""
+    words = f" {_comparable(port_of_lading)} "
+    for alias, port, province in _aliases():
+        if f" {alias} " in words or (not alias.isascii() and alias in words):
+            return PortSignal(port, province, port_of_lading.strip())
+    return None

@@ -1,0 +1,141 @@
+"""Entity resolution: a labelled pair set (tests/data/er_pairs.csv) and the batch resolver."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from graphkit.resolve import (
+    CANDIDATE,
+    DIFFERENT,
+    MERGE,
+    candidate_pairs,
+    compare,
+    is_pinyin,
+    name_aliases,
+    normalise_name,
+    place_of,
+    resolve_names,
+)
+
+PAIRS = Path(__file__).parent / "data" / "er_pairs.csv"
+
+
+@pytest.fixture(scope="module")
+def labelled() -> pd.DataFrame:
+    pairs = pd.read_csv(PAIRS, dtype=str, keep_default_na=False)
+    decisions = [
+        compare(r.name_a, r.name_b, place_of(r.address_a), place_of(r.address_b))
+        for r in pairs.itertuples()
+    ]
+    pairs["merged"] = [d.verdict == MERGE for d in decisions]
+    pairs["same"] = pairs["same"] == "1"
+    return pairs
+
+
+def test_labelled_set_is_large_and_has_hard_negatives(labelled):
+    assert len(labelled) >= 300
+    other_city = labelled[~labelled["same"] & labelled["note"].str.contains("city")]
+    assert len(other_city) >= 20
+
+
+def test_precision_and_recall_on_merges(labelled):
+    true_positive = (labelled["merged"] & labelled["same"]).sum()
+    precision = true_positive / labelled["merged"].sum()
+    recall = true_positive / labelled["same"].sum()
+    assert precision >= 0.98, labelled[labelled["merged"] & ~labelled["same"]]
+    assert recall >= 0.9, labelled[~labelled["merged"] & labelled["same"]]
+
+
+def test_no_hard_negative_in_another_city_merges(labelled):
+    other_city = labelled[~labelled["same"] & labelled["note"].str.contains("city")]
+    assert not other_city["merged"].any(), other_city[other_city["merged"]]
+
+
+@pytest.mark.parametrize(
+    ("a", "b"),
+    [
+        ("Dandong Huaxin Garment Co., Ltd.", "DAN DONG HUA XIN GARMENT COMPANY LIMITED"),
+        ("丹东华鑫服装有限公司", "丹东华鑫服装股份有限公司"),
+        ("Acme Machinery G.m.b.H.", "ACME MACHINERY"),
+        ("Dandong Huaxin Garment", "Dandong Huaxin Garmnet"),
+    ],
+)
+def test_variants_merge_with_a_reason(a, b):
+    decision = compare(a, b)
+    assert decision.verdict == MERGE
+    assert decision.reason
+
+
+def test_other_city_is_a_vetoed_candidate_not_a_merge():
+    decision = compare("Dandong Huaxin Garment Co Ltd", "Dalian Huaxin Garment Co Ltd")
+    assert decision.verdict == CANDIDATE
+    assert decision.veto == "other place or trade name"
+    assert "dandong" in decision.reason and "dalian" in decision.reason
+
+
+def test_same_name_in_different_postcode_areas_is_not_merged():
+    a, b = place_of("Zhenxing District, Dandong 118000"), place_of("Dalian 116001")
+    decision = compare("Huaxin Garment Co Ltd", "Huaxin Garment Co Ltd", a, b)
+    assert decision.verdict == CANDIDATE
+    assert decision.veto == "place"
+
+
+def test_unrelated_names_are_different():
+    assert compare("Nordlys Outdoor AB", "Shenzhen Tianyu Circuit").verdict == DIFFERENT
+
+
+def test_normalisation_and_helpers():
+    assert normalise_name("DANDONG HUAXIN GARMENTS CO.,LTD.") == "dandong huaxin garment"
+    assert normalise_name("丹东华鑫服装有限责任公司") == "丹东华鑫服装"
+    assert name_aliases("Hanil Fiber Co., Ltd. (한일섬유)") == ["Hanil Fiber Co., Ltd.", "한일섬유"]
+    assert is_pinyin("dandong") and is_pinyin("huaxing") and is_pinyin("taian")
+    assert not is_pinyin("dandnog") and not is_pinyin("garment")
+    assert place_of("No 5 Jiangcheng St, Dandong 118000 Tel 0415-3126678") == "postcode 118xxx"
+    assert place_of("Sveavagen 44, 111 34 Stockholm") == ""
+
+
+def test_batch_resolution_groups_variants_and_links_scripts():
+    names = pd.Series(
+        [
+            "Dandong Xinhe Garment Co Ltd",
+            "DANDONG XINHE GARMENT",
+            "Dandnog Xinhe Garment",
+            "丹东鑫和服装有限公司",
+            "Dalian Xinhe Garment Co",
+            "Huaxin Garment",
+            "Huaxin Garment",
+        ]
+    )
+    places = pd.Series(["", "", "", "", "", "Dandong 118000", "Dalian 116000"]).map(place_of)
+    result = resolve_names(names, places, links=np.array([[0, 3]]))
+    entity = result.entity
+    assert entity[0] == entity[1] == entity[2] == entity[3]
+    assert len({entity[0], entity[4], entity[5], entity[6]}) == 4
+    reasons = set(result.merges["reason"])
+    assert "English and Chinese name given together" in reasons
+    assert any(r.startswith("spelling variant") for r in reasons)
+    assert (result.candidates["veto"] == "place").any()
+
+
+def test_unplaced_name_matching_two_places_stays_apart():
+    names = pd.Series(["Huaxin Garment", "Huaxin Garment", "Huaxin Garment Co"])
+    places = pd.Series(["Dandong 118000", "Dalian 116000", ""]).map(place_of)
+    result = resolve_names(names, places)
+    assert len(set(result.entity)) == 3
+    assert result.candidates["reason"].str.contains("several places").any()
+
+
+def test_blocking_compares_far_fewer_pairs_than_all_and_keeps_typos():
+    rng = np.random.default_rng(1)
+    syllables = ["hua", "xin", "jin", "hui", "dan", "dong", "tai", "hong", "yuan", "li", "ming"]
+    stems = {"".join(rng.choice(syllables, 4)) for _ in range(1500)}
+    names = [f"{stem} garment" for stem in sorted(stems)]
+    typo = names[0][:2] + names[0][3] + names[0][2] + names[0][4:]  # swap two letters
+    normalised = np.array([normalise_name(n) for n in [*names, typo]], dtype=object)
+    pairs = candidate_pairs(normalised)
+    n = len(normalised)
+    assert len(pairs) < n * (n - 1) / 2 / 10
+    assert np.all(pairs[:, 0] < pairs[:, 1])
+    assert any((pairs[:, 0] == 0) & (pairs[:, 1] == n - 1))
