@@ -131,10 +131,10 @@ def read_records(path: str | Path, mapping: Mapping | None = None) -> pd.DataFra
     The result has one text column per field ("" when missing), ``value_usd``/``weight_kg`` as
     floats (NaN when missing), ``hs_code`` as digits, and ``row`` (spreadsheet row number).
     """
-    from graphkit.io.tables import _read_csv
+    from graphkit.io.tables import read_csv_table
 
     mapping = mapping or load_mapping()
-    raw = _read_csv(Path(path))
+    raw = read_csv_table(Path(path))
     if raw.frame is None:
         raise InvalidInput(raw.problems)
     label = raw.label

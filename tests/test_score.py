@@ -85,3 +85,32 @@ def _defaults():
     from graphkit.screen.sectors import load_factors
 
     return load_factors()
+
+
+def test_liaoning_port_of_lading_is_weaker_evidence_when_the_address_is_silent():
+
+    nodes = pd.DataFrame(
+        {
+            "id": ["silent", "elsewhere", "agrees"],
+            "kind": ["supplier"] * 3,
+            "address": [
+                "Room 5, Building 2",
+                "88 Nanjing Road, Shanghai",
+                "Zhenxing District, Dandong",
+            ],
+            "country": ["", "CN", "CN"],
+            "sector": ["apparel"] * 3,
+            "port_of_lading": ["DALIAN, CHINA", "DALIAN, CHINA", "Dandong"],
+        }
+    )
+    result = screen_nodes(nodes).set_axis(nodes["id"])
+    silent = result.loc["silent"]
+    assert silent["in_scope"] and silent["geo_province"] == "Liaoning"
+    assert math.isclose(silent["geo_confidence"], 0.6)
+    assert "port of lading" in silent["geo_evidence"] and "address silent" in silent["geo_evidence"]
+    elsewhere = result.loc["elsewhere"]
+    assert not elsewhere["in_scope"] and elsewhere["source_score"] == 0
+    assert "disagreed (address wins)" in elsewhere["geo_evidence"]
+    agrees = result.loc["agrees"]
+    assert agrees["in_scope"] and agrees["geo_confidence"] > 0.6
+    assert agrees["geo_evidence"].endswith("agreed")

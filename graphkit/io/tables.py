@@ -45,7 +45,7 @@ def read_tables(path: str | Path) -> tuple[RawTable, RawTable]:
     """Read the nodes and edges tables of the bundle at ``path`` (folder, .xlsx or .json)."""
     path = Path(path)
     if path.is_dir():
-        return _read_csv(path / NODES_FILE), _read_csv(path / EDGES_FILE)
+        return read_csv_table(path / NODES_FILE), read_csv_table(path / EDGES_FILE)
     suffix = path.suffix.lower()
     if not path.exists():
         missing = RawTable(str(path), None, problems=[_whole(str(path), "no such file or folder")])
@@ -63,7 +63,8 @@ def _whole(label: str, message: str) -> Problem:
     return Problem(label, None, None, message)
 
 
-def _read_csv(path: Path) -> RawTable:
+def read_csv_table(path: Path) -> RawTable:
+    """Read one UTF-8 CSV file as text cells, or say why it cannot be read."""
     label = str(path)
     if not path.is_file():
         return RawTable(label, None, problems=[_whole(label, "file is missing")])

@@ -50,9 +50,9 @@ MATCH_COLUMNS = [
 
 def read_sanctions_list(path: str | Path) -> pd.DataFrame:
     """The list as one row per (entity, name or alias): list_id, name, place, dataset."""
-    from graphkit.io.tables import _read_csv
+    from graphkit.io.tables import read_csv_table
 
-    raw = _read_csv(Path(path))
+    raw = read_csv_table(Path(path))
     if raw.frame is None:
         raise InvalidInput(raw.problems)
     frame = raw.frame

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from graphkit.screen.geo import DEFAULT_SCOPE, format_evidence, resolve_address
+from graphkit.screen.geo import DEFAULT_SCOPE, Resolution, format_evidence, resolve_address
+from graphkit.screen.ports import liaoning_port
 from graphkit.screen.sectors import classify_sector, load_factors
 
 if TYPE_CHECKING:
@@ -29,6 +30,8 @@ SCORE_COLUMNS = (
     "flagged",
 )
 
+#: confidence of a location known only from a Liaoning port of lading
+PORT_CONFIDENCE = 0.6
 #: a sector factor at or above this marks a high-risk sector (see data/sector_factors.csv)
 HIGH_RISK_FACTOR = 1.0
 
@@ -81,30 +84,45 @@ def screen_nodes(
 
 
 def _screen_places(nodes: pd.DataFrame, scope: frozenset[str]) -> pd.DataFrame:
-    """Resolve each distinct (address, country, province) once and map back to the nodes."""
+    """Resolve each distinct (address, country, province, port) once; map back to the nodes."""
     import pandas as pd
 
-    keys = pd.DataFrame(
-        {
-            "address": _text(nodes, "address"),
-            "country": _text(nodes, "country"),
-            "province": _text(nodes, "province"),
-        }
-    )
+    key_columns = ["address", "country", "province", "port_of_lading"]
+    keys = pd.DataFrame({c: _text(nodes, c) for c in key_columns})
     unique = keys.drop_duplicates()
-    rows = []
-    for address, country, province in unique.itertuples(index=False):
-        res = resolve_address(address, country, scope, province=province)
-        rows.append(
-            (res.province, res.country, res.in_scope, res.confidence, format_evidence(res.evidence))
-        )
+    rows = [
+        _place_row(resolve_address(address, country, scope, province=province), port, scope)
+        for address, country, province, port in unique.itertuples(index=False)
+    ]
     columns = ["geo_province", "geo_country", "in_scope", "geo_confidence", "geo_evidence"]
     table = pd.DataFrame(rows, columns=columns)
-    table[["address", "country", "province"]] = unique.to_numpy()
-    merged = keys.merge(table, on=["address", "country", "province"], how="left")
+    table[key_columns] = unique.to_numpy()
+    merged = keys.merge(table, on=key_columns, how="left")
     merged.index = nodes.index
     merged["in_scope"] = merged["in_scope"].astype(bool)
     return merged[columns]
+
+
+def _place_row(res: Resolution, port_text: str, scope: frozenset[str]) -> tuple:
+    """A resolution as table cells, with a Liaoning port of lading as weaker evidence.
+
+    The port counts only where the address says nothing: goods loaded at Dalian may come
+    from anywhere in the hinterland, so an address elsewhere wins and the port is shown as
+    disagreeing.
+    """
+    row = (res.province, res.country, res.in_scope, res.confidence, format_evidence(res.evidence))
+    port = liaoning_port(port_text) if port_text else None
+    if port is None:
+        return row
+    if not res.province and "liaoning" in scope:
+        evidence = f"{port.evidence} agreed (address silent)"
+        return (port.province, "CN", True, PORT_CONFIDENCE, _joined(row[4], evidence))
+    verdict = "agreed" if res.province == port.province else "disagreed (address wins)"
+    return row[:4] + (_joined(row[4], f"{port.evidence} {verdict}"),)
+
+
+def _joined(evidence: str, more: str) -> str:
+    return f"{evidence}; {more}" if evidence else more
 
 
 def _screen_sectors(nodes: pd.DataFrame, factors: dict[str, float]) -> pd.DataFrame:
