@@ -162,3 +162,70 @@ def configured_env() -> dict[str, str] | None:
         return None
     keys = ("URI", "USER", "PASSWORD", "DATABASE")
     return {f"GRAPHKIT_NEO4J_{k}": os.environ.get(f"GRAPHKIT_NEO4J_{k}", "") for k in keys}
+
+
+def random_bundle(n_suppliers: int, seed: int = 0, edges_per_node: float = 1.5):
+    """A valid random bundle: n suppliers, as many components, edges of all four kinds."""
+    import numpy as np
+    import pandas as pd
+
+    from graphkit import model
+
+    rng = np.random.default_rng(seed)
+    n = n_suppliers
+    ids = {
+        model.SUPPLIER: np.char.add("S", np.arange(n).astype(str)),
+        model.COMPONENT: np.char.add("C", np.arange(n).astype(str)),
+    }
+    nodes = pd.concat(
+        [_random_nodes(rng, kind, node_ids) for kind, node_ids in ids.items()], ignore_index=True
+    )
+    edges = pd.concat(
+        [
+            _random_edges(rng, kind, ids[src], ids[dst], int(n * edges_per_node / 2))
+            for kind, (src, dst) in model.EDGE_ENDPOINTS.items()
+        ],
+        ignore_index=True,
+    )
+    return model.Bundle(nodes=nodes, edges=edges, origin=f"random_bundle({n}, {seed})")
+
+
+def _random_nodes(rng, kind: str, ids):
+    import numpy as np
+    import pandas as pd
+
+    n = len(ids)
+    provinces = np.array(["Liaoning", "Jilin", "Guangdong", "", ""])
+    sectors = np.array(["apparel", "electronics", "seafood", "it_services", "machinery", ""])
+    exposure = np.where(rng.random(n) < 0.05, rng.random(n).round(3), np.nan)
+    return pd.DataFrame(
+        {
+            "id": ids,
+            "kind": kind,
+            "name": np.char.add(f"{kind} ", ids),
+            "address": "",
+            "country": rng.choice(np.array(["CN", "DE", "VN", "KP"]), n),
+            "province": rng.choice(provinces, n),
+            "sector": rng.choice(sectors, n),
+            "hs_code": "",
+            "exposure": exposure,
+            "duns": np.where(rng.random(n) < 0.5, np.char.add("D", ids), ""),
+        }
+    )
+
+
+def _random_edges(rng, kind: str, sources, targets, m: int):
+    import numpy as np
+    import pandas as pd
+
+    pairs = pd.DataFrame(
+        {"source": rng.choice(sources, m), "target": rng.choice(targets, m)}
+    ).drop_duplicates()
+    pairs = pairs[pairs["source"] != pairs["target"]].reset_index(drop=True)
+    k = len(pairs)
+    pairs["kind"] = kind
+    pairs["share"] = np.where(rng.random(k) < 0.5, rng.random(k).round(3), np.nan)
+    pairs["confidence"] = np.where(rng.random(k) < 0.8, 1.0, 0.5)
+    pairs["item"] = ""
+    pairs["evidence"] = np.where(rng.random(k) < 0.3, "invoice", "")
+    return pairs

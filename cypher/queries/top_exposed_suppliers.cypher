@@ -1,4 +1,4 @@
-// Top exposed suppliers, highest reach first. Needs `graphkit neo4j propagate` to have
+// Top exposed suppliers: highest reach first. Needs `graphkit neo4j propagate` to have
 // written the results.
 // Parameters:
 //   $limit (int, default 20): how many suppliers to list

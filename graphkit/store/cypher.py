@@ -93,8 +93,9 @@ def query_params(name: str) -> list[Param]:
 
 
 def query_purpose(name: str) -> str:
-    """The first header line of an analyst query: what it answers."""
-    return text(f"{QUERIES}/{name}").splitlines()[0].lstrip("/ ").strip()
+    """What an analyst query answers: its header's first line, up to the colon."""
+    first_line = text(f"{QUERIES}/{name}").splitlines()[0]
+    return first_line.lstrip("/ ").split(":")[0].strip()
 
 
 def bind_query(name: str, given: dict[str, str]) -> tuple[str, dict[str, Any]]:

@@ -13,6 +13,7 @@ keys) is deleted, so load -> export gives back the bundle.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -30,6 +31,7 @@ if TYPE_CHECKING:
 
 ENV_PREFIX = "GRAPHKIT_NEO4J_"
 DEFAULT_DATABASE = "neo4j"
+BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 CONNECTION_TIMEOUT = 10.0
 LABELS = {model.SUPPLIER: "Supplier", model.COMPONENT: "Component"}
 #: propagation table column -> node property written back
@@ -42,6 +44,11 @@ RESULT_PROPERTIES = {
     "top_sources": "exposure_sources",
 }
 Progress = Callable[[int], Any]
+
+# The driver logs retries and routing failures as warnings; without this, Python's
+# last-resort handler prints them next to our one-line error. Applications that configure
+# logging still receive them.
+logging.getLogger("neo4j").addHandler(logging.NullHandler())
 
 
 @dataclass(frozen=True)
@@ -59,6 +66,7 @@ class Settings:
         uri = env.get(f"{ENV_PREFIX}URI", "").strip()
         if not uri:
             raise BackendError(f"{ENV_PREFIX}URI is not set (e.g. bolt://localhost:7687)")
+        _check_uri(uri)
         return cls(
             uri=uri,
             user=env.get(f"{ENV_PREFIX}USER", "neo4j"),
@@ -72,7 +80,25 @@ class Settings:
         parts = urlsplit(self.uri)
         host = parts.hostname or ""
         port = f":{parts.port}" if parts.port else ""
-        return f"{parts.scheme}://{host}{port}" if parts.scheme else "(invalid URI)"
+        return f"{parts.scheme}://{host}{port}"
+
+
+def _check_uri(uri: str) -> None:
+    """Refuse a URI graphkit cannot use, saying why without echoing it (it may hold secrets)."""
+    try:
+        parts = urlsplit(uri)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError:
+        raise BackendError(f"{ENV_PREFIX}URI is not a valid URI") from None
+    if parts.scheme not in BOLT_SCHEMES:
+        raise BackendError(
+            f"{ENV_PREFIX}URI must start with one of {', '.join(s + '://' for s in BOLT_SCHEMES)}"
+        )
+    if parts.username or parts.password:
+        raise BackendError(
+            f"put the user and password in {ENV_PREFIX}USER and {ENV_PREFIX}PASSWORD, "
+            f"not in {ENV_PREFIX}URI"
+        )
 
 
 @dataclass
@@ -138,13 +164,16 @@ class Neo4jStore:
                 ) from None
             raise BackendError(self._scrub(f"{where}: {exc.code}: {exc.message}")) from None
         except (ne.DriverError, ValueError) as exc:
-            raise BackendError(self._scrub(f"cannot use {ENV_PREFIX}URI: {exc}")) from None
+            raise BackendError(self._scrub(f"cannot use {ENV_PREFIX}URI {where}: {exc}")) from None
 
     def _scrub(self, message: str) -> str:
-        """The first line of a server message, with the password masked if it ever appears."""
+        """The first line of a driver or server message, with the URI and secrets masked."""
         line = message.splitlines()[0] if message else ""
-        password = self.settings.password
-        return line.replace(password, "***") if password else line
+        line = line.replace(self.settings.uri, self.settings.server)
+        for secret in (self.settings.password, urlsplit(self.settings.uri).password):
+            if secret:
+                line = line.replace(secret, "***")
+        return line
 
     def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
         """Run cypher/<name>.cypher in a read transaction; its records streamed into dicts."""
