@@ -479,3 +479,22 @@ def test_cli_load_and_export_round_trip(store, neo4j_env, tmp_path):
     exported = run_cli("neo4j", "export", str(tmp_path / "out"), env=neo4j_env)
     assert exported.returncode == 0, exported.stderr
     assert read_bundle(tmp_path / "out").digest() == read_bundle(tmp_path / "in").digest()
+
+
+def test_the_wheel_ships_every_cypher_file(tmp_path):
+    import zipfile
+
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q"]
+        + ["-w", str(tmp_path), str(REPO)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    (wheel,) = tmp_path.glob("graphkit-*.whl")
+    shipped = {
+        name.removeprefix("graphkit/cypher/").removesuffix(".cypher")
+        for name in zipfile.ZipFile(wheel).namelist()
+        if name.startswith("graphkit/cypher/")
+    }
+    assert shipped == all_cypher_files()
