@@ -23,7 +23,6 @@ USER = "root"
 STARTUP_TIMEOUT = 90.0
 
 JVM_FLAGS = (
-    "-Xmx1g",
     "--add-modules=jdk.incubator.vector",
     "-Djava.awt.headless=true",
     "-Dfile.encoding=UTF8",
@@ -55,7 +54,8 @@ def free_port() -> int:
 class ArcadeBoltServer:
     """An ArcadeDB server with the Bolt plugin on loopback; use as a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(self, heap: str = "1g") -> None:
+        self.heap = heap
         self.password = secrets.token_urlsafe(16)
         self.bolt_port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="graphkit-arcadedb-"))
@@ -87,6 +87,7 @@ class ArcadeBoltServer:
         }
         return [
             str(home / "jre" / "bin" / "java"),
+            f"-Xmx{self.heap}",
             *JVM_FLAGS,
             *(f"-D{key}={value}" for key, value in settings.items()),
             "-cp",
