@@ -307,16 +307,24 @@ def test_analyst_queries_answer_on_written_results(store):
 def test_neo4j_propagate_equals_the_embedded_engine(store):
     from graphkit.propagate import propagate  # the engine; fails with ImportError until merged
 
-    bundle = chain_bundle()
+    bundle = random_bundle(60, seed=8)
+    bundle.edges["share"] = np.nan  # keep input shares valid whatever the random draw
+    bundle.nodes.loc[bundle.nodes.index[::7], "exposure"] = 0.8
     store.load(bundle)
     table = store.propagate()
     embedded = propagate(bundle).table
+    pd.testing.assert_frame_equal(table.loc[embedded.index], embedded, check_exact=False)
     stored = stored_results(store).reindex(embedded.index)
-    for column, prop in (("reach", "exposure_reach"), ("share", "exposure_share")):
+    for column in ("reach", "share", "path"):
         np.testing.assert_allclose(
-            stored[prop].astype(float), embedded[column].astype(float), equal_nan=True
+            stored[f"exposure_{column}"].astype(float),
+            embedded[column].astype(float),
+            equal_nan=True,
         )
-    pd.testing.assert_frame_equal(table, embedded)
+    tiers = stored["exposure_tier"].astype("Int64")
+    assert tiers.equals(embedded["tier"].astype("Int64").rename("exposure_tier"))
+    sources = stored["exposure_sources"].fillna("")
+    assert sources.tolist() == embedded["top_sources"].tolist()
 
 
 # --- every Cypher file is run -----------------------------------------------------------

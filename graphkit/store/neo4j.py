@@ -401,5 +401,5 @@ def _typed(frame: pd.DataFrame, numeric: tuple[str, ...]) -> pd.DataFrame:
         if column in numeric:
             frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
         else:
-            frame[column] = frame[column].map(lambda v: "" if v is None or v != v else str(v))
+            frame[column] = frame[column].where(frame[column].notna(), "").astype(str)
     return frame
