@@ -327,6 +327,18 @@ def test_neo4j_propagate_equals_the_embedded_engine(store):
     assert sources.tolist() == embedded["top_sources"].tolist()
 
 
+def test_cli_propagate_writes_results_the_queries_read(store, neo4j_env):
+    import graphkit.propagate  # noqa: F401 - the engine; ImportError until merged
+
+    bundle = chain_bundle()
+    store.load(bundle)
+    result = run_cli("neo4j", "propagate", env=neo4j_env)
+    assert result.returncode == 0, result.stderr
+    assert "exposure_reach" in result.stdout and "5 nodes" in result.stdout
+    products = store.query("top_exposed_products")
+    assert [row["id"] for row in products] == ["controller"]
+
+
 # --- every Cypher file is run -----------------------------------------------------------
 
 
