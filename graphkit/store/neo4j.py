@@ -115,18 +115,28 @@ class Neo4jStore:
     """A connection to one database of a Neo4j (or Bolt-compatible) server."""
 
     def __init__(self, settings: Settings | None = None):
+        self.settings = settings or Settings.from_env()
+        self.driver = self._open_driver()
+        try:
+            with self._errors():
+                self.driver.verify_connectivity()
+            self._read("server_info")  # fails here if the database does not exist
+        except BaseException:
+            self.driver.close()
+            raise
+
+    def _open_driver(self) -> neo4j.Driver:
         import neo4j
 
-        self.settings = settings or Settings.from_env()
-        with self._errors():
-            self.driver = neo4j.GraphDatabase.driver(
+        try:
+            return neo4j.GraphDatabase.driver(
                 self.settings.uri,
                 auth=(self.settings.user, self.settings.password),
                 connection_timeout=CONNECTION_TIMEOUT,
-                max_transaction_retry_time=CONNECTION_TIMEOUT,
             )
-            self.driver.verify_connectivity()
-            self._read("server_info")
+        except (neo4j.exceptions.ConfigurationError, ValueError) as exc:
+            message = f"cannot use {ENV_PREFIX}URI {self.settings.server}: {exc}"
+            raise BackendError(self._scrub(message)) from None
 
     def __enter__(self) -> Neo4jStore:
         return self
@@ -163,8 +173,8 @@ class Neo4jStore:
                     f"({ENV_PREFIX}DATABASE)"
                 ) from None
             raise BackendError(self._scrub(f"{where}: {exc.code}: {exc.message}")) from None
-        except (ne.DriverError, ValueError) as exc:
-            raise BackendError(self._scrub(f"cannot use {ENV_PREFIX}URI {where}: {exc}")) from None
+        except ne.DriverError as exc:
+            raise BackendError(self._scrub(f"{where}: {exc}")) from None
 
     def _scrub(self, message: str) -> str:
         """The first line of a driver or server message, with the URI and secrets masked."""
