@@ -383,6 +383,33 @@ def test_the_installed_loader_finds_every_file():
     }
 
 
+def test_no_cypher_is_inlined_in_the_package():
+    import re
+
+    keywords = re.compile(
+        r"\b(MATCH|MERGE|CREATE) \(|\bUNWIND \$|\bCREATE (CONSTRAINT|INDEX)\b|\bDETACH DELETE\b"
+    )
+    for path in (REPO / "graphkit").rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        strings = re.findall(r"(?s)(\"\"\".*?\"\"\"|\"[^\"\n]*\"|'[^'\n]*')", source)
+        inlined = [s for s in strings if keywords.search(s)]
+        assert not inlined, f"{path.name} inlines Cypher: {inlined[:2]}"
+
+
+def test_query_parameters_are_converted_and_checked():
+    statement, values = cypher.bind_query("suppliers_in_scope", {"provinces": "Jilin, CN-JL"})
+    assert "$provinces" in statement
+    assert values == {"provinces": ["Jilin", "CN-JL"], "countries": ["KP"], "sector": ""}
+    _, values = cypher.bind_query("unmapped_inputs", {"threshold": "0.5", "limit": "3"})
+    assert values == {"threshold": 0.5, "limit": 3}
+    with pytest.raises(model.GraphError, match="limit must be int"):
+        cypher.bind_query("top_exposed_products", {"limit": "ten"})
+    with pytest.raises(model.GraphError, match="has no parameter colour"):
+        cypher.bind_query("top_exposed_products", {"colour": "red"})
+    with pytest.raises(model.GraphError, match="unknown query"):
+        cypher.bind_query("drop_everything", {})
+
+
 # --- bad servers ------------------------------------------------------------------------
 
 
