@@ -11,7 +11,7 @@ generates a bundle, and loads it twice into an emptied graph:
 Both runs use the same server, database and uniqueness constraints. Prints a markdown
 table of nodes/s and relationships/s and the ratios.
 
-    python benchmarks/neo4j_load.py --suppliers 50000   # 100k nodes
+    python benchmarks/neo4j_load.py --nodes 100000
 """
 
 from __future__ import annotations
@@ -31,13 +31,14 @@ from graphkit.store import cypher  # noqa: E402
 from graphkit.store.neo4j import LABELS, Neo4jStore, Settings, edge_rows, node_rows  # noqa: E402
 
 
-def make_bundle(n_suppliers: int, seed: int) -> model.Bundle:
-    """The shared generator when merged, else the test suite's random bundle."""
+def make_bundle(n_nodes: int, seed: int) -> model.Bundle:
+    """About n_nodes nodes from graphkit.generate when present, else the tests' generator."""
     try:
         from graphkit.generate import generate_bundle
     except ImportError:
-        return random_bundle(n_suppliers, seed)
-    return generate_bundle(n_suppliers, seed)
+        return random_bundle(n_nodes // 2, seed)
+    nodes, edges = generate_bundle(round(n_nodes / 1.5), seed)  # n/2 components per supplier
+    return model.Bundle(nodes=nodes, edges=edges, origin="generate_bundle")
 
 
 def empty(store: Neo4jStore) -> None:
@@ -86,12 +87,12 @@ def time_plain(store: Neo4jStore, bundle: model.Bundle) -> tuple[float, float]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--suppliers", type=int, default=50_000, help="nodes = 2 x suppliers")
+    parser.add_argument("--nodes", type=int, default=100_000, help="bundle size (nodes)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--batch-size", type=int, default=10_000)
     args = parser.parse_args()
 
-    bundle = make_bundle(args.suppliers, args.seed)
+    bundle = make_bundle(args.nodes, args.seed)
     n_nodes, n_edges = len(bundle.nodes), len(bundle.edges)
     env = configured_env()
     server = None if env else ArcadeBoltServer(heap="3g").start()

@@ -188,7 +188,20 @@ def random_bundle(n_suppliers: int, seed: int = 0, edges_per_node: float = 1.5):
         ],
         ignore_index=True,
     )
+    edges["share"] = _random_shares(rng, edges["target"])
     return model.Bundle(nodes=nodes, edges=edges, origin=f"random_bundle({n}, {seed})")
+
+
+def _random_shares(rng, targets):
+    """Input shares that sum to at most 0.9 per target, known for all or none of its inputs."""
+    import numpy as np
+    import pandas as pd
+
+    weight = pd.Series(rng.random(len(targets)), index=targets.index)
+    share = (0.9 * weight / weight.groupby(targets).transform("sum")).round(3)
+    unique_targets = targets.unique()
+    known = pd.Series(rng.random(len(unique_targets)) < 0.5, index=unique_targets)
+    return np.where(targets.map(known), share, np.nan)
 
 
 def _random_nodes(rng, kind: str, ids):
@@ -225,7 +238,6 @@ def _random_edges(rng, kind: str, sources, targets, m: int):
     pairs = pairs[pairs["source"] != pairs["target"]].reset_index(drop=True)
     k = len(pairs)
     pairs["kind"] = kind
-    pairs["share"] = np.where(rng.random(k) < 0.5, rng.random(k).round(3), np.nan)
     pairs["confidence"] = np.where(rng.random(k) < 0.8, 1.0, 0.5)
     pairs["item"] = ""
     pairs["evidence"] = np.where(rng.random(k) < 0.3, "invoice", "")
