@@ -102,7 +102,8 @@ def main() -> None:
             plain = time_plain(store, bundle)
             empty(store)
             graphkit = time_graphkit(store, bundle, args.batch_size)
-            product = store.status()["product"]
+            product = "a configured server" if env else "the ArcadeDB Bolt test server"
+            product += f" ({store.status()['product']})"
     finally:
         if server:
             server.stop()
