@@ -124,10 +124,13 @@ class ArcadeBoltServer:
             if self.process.poll() is not None:
                 raise ServerStartError(f"ArcadeDB exited early:\n{self.log_tail()}")
             try:
-                with neo4j.GraphDatabase.driver(
-                    self.env["GRAPHKIT_NEO4J_URI"], auth=(USER, self.password)
-                ) as driver:
-                    driver.execute_query("RETURN 1", database_=DATABASE)
+                with (
+                    neo4j.GraphDatabase.driver(
+                        self.env["GRAPHKIT_NEO4J_URI"], auth=(USER, self.password)
+                    ) as driver,
+                    driver.session(database=DATABASE) as session,
+                ):
+                    session.run("RETURN 1").consume()  # auto-commit: fails at once, no retries
                 return
             except Exception as exc:  # not ready yet: port closed or database not created
                 last_error = exc

@@ -305,14 +305,16 @@ def test_analyst_queries_answer_on_written_results(store):
 
 
 def test_neo4j_propagate_equals_the_embedded_engine(store):
-    from graphkit.propagate import propagate  # the engine; fails with ImportError until merged
+    # the engine; fails with ImportError until merged
+    from graphkit.propagate import propagate, source_scores_for
 
     bundle = random_bundle(60, seed=8)
     bundle.edges["share"] = np.nan  # keep input shares valid whatever the random draw
     bundle.nodes.loc[bundle.nodes.index[::7], "exposure"] = 0.8
     store.load(bundle)
     table = store.propagate()
-    embedded = propagate(bundle).table
+    embedded = propagate(bundle, source_scores=source_scores_for(bundle)).table
+    assert (embedded["reach"] > 0).sum() > len(embedded) // 4  # a test with exposure in it
     pd.testing.assert_frame_equal(table.loc[embedded.index], embedded, check_exact=False)
     stored = stored_results(store).reindex(embedded.index)
     for column in ("reach", "share", "path"):

@@ -270,10 +270,17 @@ class Neo4jStore:
     # --- propagate and write back ---------------------------------------------------------
 
     def propagate(self, progress: Progress | None = None, **options: Any) -> pd.DataFrame:
-        """Pull the graph, run the engine on it, write the results back; return the table."""
-        from graphkit.propagate import propagate
+        """Pull the graph, screen and propagate it with the engine, write the results back.
+
+        Source scores come from screening as in the embedded pipeline (the engine's
+        ``source_scores_for``) unless ``source_scores`` is given; other options go to the
+        engine's ``propagate``. Returns the engine's table.
+        """
+        from graphkit.propagate import propagate, source_scores_for
 
         bundle = self.export()
+        if options.get("source_scores") is None:
+            options["source_scores"] = source_scores_for(bundle)
         table = propagate(bundle, **options).table
         self.write_results(bundle, table, progress=progress)
         return table
