@@ -1,0 +1,8 @@
+// Delete PART_OF relationships that a changed bundle no longer has.
+// Idempotent: relationships already gone match nothing.
+// Parameters:
+//   $rows (list): one map per edge, {source: id, target: id}
+// Returns: nothing
+UNWIND $rows AS row
+MATCH (:Component {id: row.source})-[r:PART_OF]->(:Component {id: row.target})
+DELETE r

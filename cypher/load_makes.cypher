@@ -1,0 +1,12 @@
+// Load MAKES relationships (:Supplier)-[:MAKES]->(:Component), in the direction goods flow.
+// Both ends are matched by their constrained id (nodes are loaded first); the
+// relationship is merged, so a batch run twice creates nothing new. Properties come
+// from the row's map (a null value removes that property).
+// Parameters:
+//   $rows (list): one map per edge, {source: id, target: id, props: map}
+// Returns: nothing
+UNWIND $rows AS row
+MATCH (s:Supplier {id: row.source})
+MATCH (t:Component {id: row.target})
+MERGE (s)-[r:MAKES]->(t)
+SET r += row.props
