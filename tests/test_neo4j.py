@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
-from neo4j_server import ArcadeBoltServer, ServerStartError, configured_env, random_bundle
+from neo4j_server import random_bundle
 
 from graphkit import model
 from graphkit.model import BackendError, Bundle
@@ -34,23 +34,6 @@ DISTINCTIVE_PASSWORD = "Zq9-graphkit-DISTINCTIVE-pw-7Xr"
 
 
 # --- fixtures ---------------------------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def neo4j_env() -> dict[str, str]:
-    """GRAPHKIT_NEO4J_* of a running server: the configured one, else a fresh ArcadeDB."""
-    configured = configured_env()
-    if configured:
-        yield configured
-        return
-    try:
-        server = ArcadeBoltServer().start()
-    except ServerStartError as exc:
-        pytest.fail(f"cannot start the ArcadeDB Bolt test server: {exc}", pytrace=False)
-    try:
-        yield server.env
-    finally:
-        server.stop()
 
 
 @pytest.fixture
