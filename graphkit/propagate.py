@@ -312,9 +312,9 @@ class Contributions:
     amount: np.ndarray
 
 
-def ancestors_of(graph: IndexedGraph, targets: np.ndarray) -> np.ndarray:
+def ancestors_of(graph: IndexedGraph, targets: np.ndarray, weight: np.ndarray) -> np.ndarray:
     """Boolean mask: nodes whose value can flow into ``targets`` (BOM rule: makers only)."""
-    carry = ~graph.own & (graph.confidence > 0)
+    carry = ~graph.own & (weight > 0)
     src, dst = graph.src[carry], graph.dst[carry]
     inside = np.zeros(graph.n, dtype=bool)
     inside[targets] = True
@@ -349,7 +349,7 @@ def per_source(
     """
     agg = AGGREGATE[mode]
     weight = _weight(graph, agg)
-    inside = ancestors_of(graph, targets)
+    inside = ancestors_of(graph, targets, weight)
     fixed_keys, fixed_values = _initial_pairs(graph, term, own_score, weight, inside, agg)
     carry = ~graph.own & (weight > 0) & inside[graph.dst]
     order = np.argsort(graph.src[carry], kind="stable")
