@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from graphkit.model import COMPONENT, EDGE_ENDPOINTS, SUPPLIER, Bundle
-from graphkit.propagate import index_graph, path_scores, propagate
+from graphkit.propagate import propagate
 
 TIERS = 10
 BASELINE_DEPTH = 6
@@ -57,12 +57,28 @@ def random_tiered_bundle(n_nodes: int, seed: int, edges_per_node: int = 5) -> Bu
     share[rng.random(len(src)) < 0.2] = np.nan
     exposure = np.where(rng.random(n_nodes) < 0.01, rng.random(n_nodes), np.nan)
     nodes = pd.DataFrame(
-        {"id": ids, "kind": kind, "name": ids, "address": "", "country": "", "province": "",
-         "sector": "", "hs_code": "", "exposure": exposure}
+        {
+            "id": ids,
+            "kind": kind,
+            "name": ids,
+            "address": "",
+            "country": "",
+            "province": "",
+            "sector": "",
+            "hs_code": "",
+            "exposure": exposure,
+        }
     )
     edges = pd.DataFrame(
-        {"source": ids[src], "target": ids[dst], "kind": edge_kind, "share": share,
-         "confidence": 0.5 + 0.5 * rng.random(len(src)), "item": "", "evidence": ""}
+        {
+            "source": ids[src],
+            "target": ids[dst],
+            "kind": edge_kind,
+            "share": share,
+            "confidence": 0.5 + 0.5 * rng.random(len(src)),
+            "item": "",
+            "evidence": "",
+        }
     )
     return Bundle(nodes=nodes, edges=edges, origin=f"random_tiered_bundle({n_nodes}, {seed})")
 
@@ -73,6 +89,10 @@ if __name__ == "__main__":
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
     for n in args.sizes:
-        t = time.perf_counter(); b = make_bundle(n, args.seed); print("gen", time.perf_counter() - t)
-        t = time.perf_counter(); x = propagate(b, contributions_for=()); print("prop", time.perf_counter() - t, x.params["timings_s"])
+        t = time.perf_counter()
+        b = make_bundle(n, args.seed)
+        print("gen", time.perf_counter() - t)
+        t = time.perf_counter()
+        x = propagate(b, contributions_for=())
+        print("prop", time.perf_counter() - t, x.params["timings_s"])
         print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1e6, "GB")

@@ -147,7 +147,7 @@ def source_scores_for(bundle: Bundle) -> pd.Series:
     except ImportError:
         return explicit_scores(bundle)
     scores = screen_nodes(bundle.nodes)["source_score"]
-    return scores.set_axis(bundle.nodes["id"].to_numpy()) if len(scores) else explicit_scores(bundle)
+    return scores.set_axis(bundle.nodes["id"].to_numpy())
 
 
 def explicit_scores(bundle: Bundle) -> pd.Series:
@@ -273,7 +273,8 @@ def _share_direct(graph: IndexedGraph, rhs: np.ndarray, tol: float) -> np.ndarra
         try:
             x = np.atleast_1d(spsolve(system, rhs))
         except (MatrixRankWarning, RuntimeError):
-            raise ConvergenceError("share", 1, np.inf, "singular: a loop of shares sums to 1")
+            hint = "singular: a loop of shares sums to 1"
+            raise ConvergenceError("share", 1, np.inf, hint) from None
     residual = float(np.max(np.abs(system @ x - rhs), initial=0.0))
     if not np.all(np.isfinite(x)) or residual > max(SHARE_RESIDUAL, tol):
         raise ConvergenceError("share", 1, residual, "the share system is (near) singular")
@@ -359,8 +360,10 @@ def per_source(
     saturate = certain_loops(graph) if agg == "noisy_or" else np.zeros(graph.n, dtype=bool)
     keys, values, residual = fixed_keys, fixed_values, np.inf
     for _ in range(max_iter):
-        node, degree = keys // n, starts[keys // n + 1] - starts[keys // n]
-        edge = np.repeat(starts[node] - np.cumsum(degree) + degree, degree) + np.arange(degree.sum())
+        node = keys // n
+        degree = starts[node + 1] - starts[node]
+        first = starts[node] - np.cumsum(degree) + degree
+        edge = np.repeat(first, degree) + np.arange(degree.sum())
         new_keys, new_values = _aggregate_pairs(
             np.concatenate([fixed_keys, e_dst[edge] * n + np.repeat(keys % n, degree)]),
             np.concatenate([fixed_values, e_weight[edge] * np.repeat(values, degree)]),

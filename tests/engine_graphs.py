@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 from hypothesis import strategies as st
 
-from graphkit.model import EDGE_ENDPOINTS, EDGE_COLUMNS, MAKES, NODE_COLUMNS, PART_OF, Bundle
+from graphkit.model import EDGE_COLUMNS, EDGE_ENDPOINTS, MAKES, NODE_COLUMNS, PART_OF, Bundle
 
 KIND_OF_EDGE = {ends: kind for kind, ends in EDGE_ENDPOINTS.items()}
 
@@ -24,8 +24,15 @@ def make_bundle(nodes: list[tuple], edges: list[tuple]) -> Bundle:
     node_frame["exposure"] = pd.to_numeric(node_frame["exposure"]).astype(float)
     kinds = dict(zip(node_frame["id"], node_frame["kind"], strict=True))
     rows = [
-        {"source": u, "target": v, "kind": KIND_OF_EDGE[(kinds[u], kinds[v])], "share": share,
-         "confidence": conf, "item": "", "evidence": f"evidence {u}->{v}"}
+        {
+            "source": u,
+            "target": v,
+            "kind": KIND_OF_EDGE[(kinds[u], kinds[v])],
+            "share": share,
+            "confidence": conf,
+            "item": "",
+            "evidence": f"evidence {u}->{v}",
+        }
         for u, v, share, conf in edges
     ]
     edge_frame = pd.DataFrame(rows, columns=list(EDGE_COLUMNS))
@@ -36,15 +43,28 @@ def make_bundle(nodes: list[tuple], edges: list[tuple]) -> Bundle:
 def cheese_sandwich() -> Bundle:
     """DESIGN.md's example: the ready-meal maker buys Liaoning prawns for its curry only."""
     return make_bundle(
-        [("prawnco", "supplier", 0.9), ("dairy", "supplier", None), ("maker", "supplier", None),
-         ("prawns", "component", None), ("cheese", "component", None),
-         ("curry", "component", None), ("sandwich", "component", None),
-         ("retailer", "supplier", None)],
-        [("prawnco", "prawns", 1.0, 1.0), ("dairy", "cheese", 1.0, 1.0),
-         ("prawns", "maker", 0.5, 1.0), ("cheese", "maker", 0.5, 1.0),
-         ("prawns", "curry", 0.4, 1.0), ("maker", "curry", 0.6, 1.0),
-         ("cheese", "sandwich", 0.3, 1.0), ("maker", "sandwich", 0.7, 1.0),
-         ("curry", "retailer", 0.5, 0.8), ("sandwich", "retailer", 0.5, 1.0)],
+        [
+            ("prawnco", "supplier", 0.9),
+            ("dairy", "supplier", None),
+            ("maker", "supplier", None),
+            ("prawns", "component", None),
+            ("cheese", "component", None),
+            ("curry", "component", None),
+            ("sandwich", "component", None),
+            ("retailer", "supplier", None),
+        ],
+        [
+            ("prawnco", "prawns", 1.0, 1.0),
+            ("dairy", "cheese", 1.0, 1.0),
+            ("prawns", "maker", 0.5, 1.0),
+            ("cheese", "maker", 0.5, 1.0),
+            ("prawns", "curry", 0.4, 1.0),
+            ("maker", "curry", 0.6, 1.0),
+            ("cheese", "sandwich", 0.3, 1.0),
+            ("maker", "sandwich", 0.7, 1.0),
+            ("curry", "retailer", 0.5, 0.8),
+            ("sandwich", "retailer", 0.5, 1.0),
+        ],
     )
 
 

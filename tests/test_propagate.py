@@ -7,9 +7,6 @@ import math
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import HealthCheck, given, settings
-from hypothesis import strategies as st
-
 from engine_graphs import (
     brute_path,
     brute_reach,
@@ -20,6 +17,9 @@ from engine_graphs import (
     plain_graph,
     reach_equation,
 )
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
 from graphkit.model import GraphError
 from graphkit.propagate import (
     ConvergenceError,
@@ -228,8 +228,12 @@ def test_noisy_or_of_two_independent_sources():
 
 def test_missing_shares_split_the_remainder_and_are_marked():
     bundle = make_bundle(
-        [("a", "supplier", 1.0), ("b", "supplier", 0.0), ("c", "supplier", 0.0),
-         ("d", "supplier", 0.0)],
+        [
+            ("a", "supplier", 1.0),
+            ("b", "supplier", 0.0),
+            ("c", "supplier", 0.0),
+            ("d", "supplier", 0.0),
+        ],
         [("a", "d", 0.4, None), ("b", "d", None, None), ("c", "d", None, None)],
     )
     graph = index_graph(bundle)
@@ -243,10 +247,20 @@ def test_a_certain_loop_saturates_but_an_unfed_loop_stays_at_zero():
     """Least fixpoint: exposure entering a confidence-1 loop circulates to 1; a loop nothing
     exposed enters stays at 0 (p = 1 there would also satisfy the equations)."""
     bundle = make_bundle(
-        [("src", "supplier", 1e-6), ("a", "supplier", None), ("b", "supplier", None),
-         ("x", "supplier", None), ("y", "supplier", None)],
-        [("src", "a", 0.1, 1.0), ("a", "b", 0.5, 1.0), ("b", "a", 0.5, 1.0),
-         ("x", "y", 0.5, 1.0), ("y", "x", 0.5, 1.0)],
+        [
+            ("src", "supplier", 1e-6),
+            ("a", "supplier", None),
+            ("b", "supplier", None),
+            ("x", "supplier", None),
+            ("y", "supplier", None),
+        ],
+        [
+            ("src", "a", 0.1, 1.0),
+            ("a", "b", 0.5, 1.0),
+            ("b", "a", 0.5, 1.0),
+            ("x", "y", 0.5, 1.0),
+            ("y", "x", 0.5, 1.0),
+        ],
     )
     table = scores(bundle)
     assert table.at["a", "reach"] == 1.0 and table.at["b", "reach"] == 1.0
