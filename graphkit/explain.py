@@ -8,9 +8,11 @@ first edge of a path (it carries the maker's own score, not what the maker buys)
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import asdict, dataclass, field
 from itertools import islice
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -86,13 +88,18 @@ def top_paths(
 ) -> list[ExposurePath]:
     """The k highest-value exposure paths from any source into ``target`` (Yen's algorithm on
     -log weights from a super-source, over the target's ancestors only)."""
+    graph = index_graph(bundle)
+    s = _scores(graph, bundle, source_scores, exposure)
+    return paths_into(bundle, graph, s, target, k, evidence)
+
+
+def paths_into(bundle, graph: IndexedGraph, s: np.ndarray, target: str, k: int, evidence=None):
+    """top_paths on an already indexed graph with source scores ``s`` (one array per node)."""
     import networkx as nx
 
-    graph = index_graph(bundle)
     position = graph.ids.get_indexer([target])[0]
     if position < 0:
         raise GraphError(f"node {target!r} is not in the bundle")
-    s = _scores(graph, bundle, source_scores, exposure)
     split = _split_graph(graph, s, position)
     end = ("all", position)
     if not split.has_node(end) or not nx.has_path(split, SUPER_SOURCE, end):
@@ -328,3 +335,77 @@ def changed_bundle(bundle: Bundle, remove_nodes, remove_edges, set_shares) -> Bu
         edges=edges.reset_index(drop=True),
         origin=bundle.origin,
     )
+
+
+# --- result files ----------------------------------------------------------------------------
+
+EXPOSURE_COLUMNS = [
+    "id", "kind", "name", "source_score", "reach", "share", "path", "tier", "n_sources",
+    "top_sources", "buyer_facing", "share_imputed", "unmapped",
+]  # fmt: skip
+#: paths.json holds the top paths of at most this many buyer-facing nodes (most exposed first)
+PATHS_FOR = 200
+
+
+def write_results(
+    bundle: Bundle,
+    exposure: Exposure,
+    out_dir: str | Path,
+    run_info: dict[str, Any],
+    k: int = 5,
+    evidence: pd.Series | None = None,
+) -> list[Path]:
+    """Write exposures.csv, paths.json, contributions.csv and run.json into ``out_dir``,
+    all or nothing (staged in a temporary folder, then moved into place)."""
+    from graphkit.io.atomic import staged_dir
+
+    out_dir = Path(out_dir)
+    paths = paths_for_buyer_facing(bundle, exposure, k, evidence)
+    with staged_dir(out_dir) as stage:
+        _safe_csv(exposure_rows(exposure.table), stage / "exposures.csv")
+        _safe_csv(exposure.contributions, stage / "contributions.csv")
+        _write_json(paths, stage / "paths.json")
+        _write_json(run_info, stage / "run.json")
+    return [out_dir / name for name in RESULT_FILES]
+
+
+RESULT_FILES = ("exposures.csv", "paths.json", "contributions.csv", "run.json")
+
+
+def exposure_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The exposure table's columns in file order (expected-exposure columns when present)."""
+    extra = [c for c in ("prior", "reach_expected", "share_expected") if c in table]
+    return table[EXPOSURE_COLUMNS + extra]
+
+
+def paths_for_buyer_facing(bundle, exposure: Exposure, k: int, evidence=None) -> dict:
+    """Top-k paths per exposed buyer-facing node (the PATHS_FOR most exposed)."""
+    table = exposure.table
+    score = table[[m for m in MODES if table[m].notna().any()]].max(axis=1)
+    facing = score[table["buyer_facing"] & (score > 0)].sort_values(ascending=False)
+    graph = index_graph(bundle)
+    s = _scores(graph, bundle, None, exposure)
+    return {
+        target: [p.as_dict() for p in paths_into(bundle, graph, s, target, k, evidence)]
+        for target in facing.index[:PATHS_FOR]
+    }
+
+
+def _safe_csv(frame: pd.DataFrame, path: Path) -> None:
+    from graphkit.io.safe_csv import neutralise_formula
+
+    text = frame.select_dtypes(include=["object", "string"]).columns
+    safe = frame.assign(**{c: frame[c].map(neutralise_formula) for c in text})
+    safe.to_csv(path, index=False, na_rep="", float_format="%.10g")
+
+
+def _write_json(data: Any, path: Path) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
+    return str(value)

@@ -142,12 +142,23 @@ def buyer_facing_mask(graph: IndexedGraph) -> np.ndarray:
 
 def source_scores_for(bundle: Bundle) -> pd.Series:
     """Source scores: screening when available, else the explicit ``exposure`` column."""
+    return source_table_for(bundle)["source_score"]
+
+
+def source_table_for(bundle: Bundle) -> pd.DataFrame:
+    """Per node id: ``source_score`` and the ``evidence`` behind it (screening if installed)."""
+    import pandas as pd
+
+    ids = bundle.nodes["id"].to_numpy()
     try:
         from graphkit.screen.score import screen_nodes
     except ImportError:
-        return explicit_scores(bundle)
-    scores = screen_nodes(bundle.nodes)["source_score"]
-    return scores.set_axis(bundle.nodes["id"].to_numpy())
+        scores = explicit_scores(bundle)
+        evidence = pd.Series("", index=ids).where(scores <= 0, "explicit exposure")
+        return pd.DataFrame({"source_score": scores, "evidence": evidence})
+    screened = screen_nodes(bundle.nodes).set_axis(ids)
+    evidence = screened["evidence"] if "evidence" in screened else "screening"
+    return pd.DataFrame({"source_score": screened["source_score"], "evidence": evidence})
 
 
 def explicit_scores(bundle: Bundle) -> pd.Series:
