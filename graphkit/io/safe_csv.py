@@ -1,0 +1,28 @@
+"""CSV cells that spreadsheets cannot execute (formula injection), reversibly for bundles."""
+
+from __future__ import annotations
+
+import re
+
+#: a cell starting with one of these is run as a formula by Excel/LibreOffice/Sheets
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+_ESCAPED = re.compile(r"^'+[=+\-@\t\r]")
+_NEEDS_ESCAPE = re.compile(r"^'*[=+\-@\t\r]")
+
+
+def neutralise_formula(value: object) -> object:
+    """Prefix text that a spreadsheet would run as a formula with an apostrophe.
+
+    Reversible: text that already looks escaped gets one more apostrophe, and
+    ``restore_formula`` strips exactly one, so bundles survive a write/read round trip.
+    """
+    if isinstance(value, str) and _NEEDS_ESCAPE.match(value):
+        return "'" + value
+    return value
+
+
+def restore_formula(value: object) -> object:
+    """Undo ``neutralise_formula`` on a cell read back from a bundle CSV."""
+    if isinstance(value, str) and _ESCAPED.match(value):
+        return value[1:]
+    return value

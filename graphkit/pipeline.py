@@ -1,0 +1,207 @@
+"""The main job: screen → propagate → explain → render → report, for one bundle or many."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import re
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from graphkit.model import BackendError, GraphError, InvalidInput
+
+Progress = Callable[[str], None]
+
+OK, EXPOSED, INVALID, UNREACHABLE, FAILED = "clean", "exposed", "invalid", "unreachable", "failed"
+EXIT_CODES = {OK: 0, EXPOSED: 0, INVALID: 2, UNREACHABLE: 3, FAILED: 1}
+
+
+@dataclass
+class RunOptions:
+    mode: str = "reach"
+    priors: str | None = None
+    k: int = 5
+    cap: int = 500
+    overview_top: int = 10
+
+
+@dataclass
+class RunResult:
+    """What happened to one bundle: status, where the results are, the headline numbers."""
+
+    bundle: str
+    out_dir: str
+    status: str
+    buyer_facing: int = 0
+    exposed: int = 0
+    exposed_products: list[str] = field(default_factory=list)
+    message: str = ""
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_CODES[self.status]
+
+
+def run_bundle(
+    path: str | Path, out_dir: str | Path, options: RunOptions, progress: Progress = print
+) -> RunResult:
+    """Run the whole job on one bundle; every output lands in ``out_dir`` or none does."""
+    from graphkit.io import read_bundle
+    from graphkit.io.atomic import staged_dir
+
+    try:
+        progress(f"{path}: reading and validating")
+        bundle = read_bundle(path)
+        with staged_dir(out_dir) as stage:
+            result = _run_loaded(bundle, stage, options, progress)
+    except InvalidInput as exc:
+        errors = [str(p) for p in exc.problems if p.severity == "error"]
+        return RunResult(str(path), str(out_dir), INVALID, message="\n".join(errors))
+    except BackendError as exc:
+        return RunResult(str(path), str(out_dir), UNREACHABLE, message=str(exc))
+    except GraphError as exc:
+        return RunResult(str(path), str(out_dir), FAILED, message=str(exc))
+    result.out_dir = str(out_dir)
+    progress(f"{path}: {result.exposed} of {result.buyer_facing} buyer-facing nodes exposed")
+    return result
+
+
+def _run_loaded(bundle, stage: Path, options: RunOptions, progress: Progress) -> RunResult:
+    from graphkit.explain import top_paths
+    from graphkit.propagate import map_next, propagate, read_priors, write_results
+    from graphkit.report import ReportInput, exposed_products
+    from graphkit.screen.score import screen_nodes
+
+    progress(f"{bundle.origin}: screening {len(bundle.nodes)} nodes")
+    screening = screen_nodes(bundle.nodes).set_axis(bundle.nodes["id"].to_numpy())
+    priors = read_priors(options.priors) if options.priors else None
+    progress(f"{bundle.origin}: propagating (reach, share, path)")
+    exposure = propagate(bundle, source_scores=screening["source_score"], priors=priors)
+    table = exposure.table
+    exposed = exposed_products(table, options.mode)
+    progress(f"{bundle.origin}: explaining {len(exposed)} exposed products")
+    paths = {n: top_paths(bundle, n, k=options.k, exposure=exposure) for n in exposed.index}
+    write_results(exposure, paths, stage, bundle=bundle)
+    views = _write_views(bundle, exposure, screening, list(exposed.index), stage, options)
+    upcoming = map_next(bundle, exposure, priors) if priors is not None else None
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    data = ReportInput(bundle, screening, table, paths, options.mode, views, upcoming, generated)
+    progress(f"{bundle.origin}: writing report")
+    _write_report(data, stage)
+    facing = int(table["buyer_facing"].sum())
+    status = EXPOSED if len(exposed) else OK
+    return RunResult(bundle.origin, "", status, facing, len(exposed), list(exposed.index))
+
+
+def node_evidence(screening) -> dict[str, str]:
+    """Per node, the screening evidence shown in view tooltips."""
+    text = screening["geo_evidence"].astype(str) + "\n" + screening["sector_rule"].astype(str)
+    return text.str.strip().to_dict()
+
+
+def _write_views(bundle, exposure, screening, products, stage, options) -> dict[str, str]:
+    from graphkit.render import exposure_view, write_view
+
+    evidence = node_evidence(screening)
+    views = {}
+    common = {"k": options.k, "mode": options.mode, "cap": options.cap, "evidence": evidence}
+    for node in products:
+        relative = f"views/{view_slug(node)}.html"
+        write_view(exposure_view(bundle, exposure, target=node, **common), stage / relative)
+        views[node] = relative
+    if products:
+        overview = exposure_view(bundle, exposure, top=options.overview_top, **common)
+        write_view(overview, stage / "views" / "overview.html")
+    return views
+
+
+def view_slug(node_id: str) -> str:
+    """A file name for a node's view: safe characters plus a short hash (ids are hostile)."""
+    safe = re.sub(r"[^A-Za-z0-9_-]+", "_", node_id)[:40].strip("_") or "node"
+    return f"{safe}-{hashlib.sha256(node_id.encode()).hexdigest()[:8]}"
+
+
+def _write_report(data, stage: Path) -> None:
+    from graphkit.report import render_report_html, render_report_markdown
+
+    (stage / "report.html").write_text(render_report_html(data), encoding="utf-8")
+    (stage / "report.md").write_text(render_report_markdown(data), encoding="utf-8")
+
+
+def run_many(
+    paths: list[str], out_root: str | Path, options: RunOptions, progress: Progress = print
+) -> list[RunResult]:
+    """Run every bundle into its own folder; one failure does not stop the others."""
+    out_root = Path(out_root)
+    if len(paths) == 1:
+        return [run_bundle(paths[0], out_root, options, progress)]
+    folders = _result_folders(paths)
+    results = [run_bundle(p, out_root / folders[p], options, progress) for p in paths]
+    write_index(results, out_root)
+    return results
+
+
+def _result_folders(paths: list[str]) -> dict[str, str]:
+    names: dict[str, str] = {}
+    for path in paths:
+        base = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(path).stem) or "bundle"
+        name, n = base, 2
+        while name in names.values():
+            name, n = f"{base}_{n}", n + 1
+        names[path] = name
+    return names
+
+
+def write_index(results: list[RunResult], out_root: Path) -> None:
+    """index.csv and index.html summarising a batch (formula-safe, escaped)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    from graphkit.io.atomic import atomic_file
+    from graphkit.io.safe_csv import neutralise_formula
+
+    columns = ["bundle", "status", "buyer_facing", "exposed", "exposed_products", "message"]
+    with atomic_file(out_root / "index.csv") as temp, open(temp, "w", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(columns)
+        for r in results:
+            row = asdict(r) | {"exposed_products": ";".join(r.exposed_products)}
+            writer.writerow([neutralise_formula(str(row[c])) for c in columns])
+    env = Environment(
+        loader=PackageLoader("graphkit", "templates"), autoescape=select_autoescape(default=True)
+    )
+    rows = [asdict(r) | {"link": _relative_report(r, out_root)} for r in results]
+    html = env.get_template("index.html.j2").render(results=rows)
+    with atomic_file(out_root / "index.html") as temp:
+        temp.write_text(html, encoding="utf-8")
+
+
+def _relative_report(result: RunResult, out_root: Path) -> str:
+    if result.status in (INVALID, UNREACHABLE, FAILED):
+        return ""
+    return (Path(result.out_dir).relative_to(out_root) / "report.html").as_posix()
+
+
+def summary_json(results: list[RunResult]) -> dict[str, Any]:
+    """Machine-readable summary for schedulers: per bundle status and exposure flag."""
+    return {
+        "exposure_found": any(r.status == EXPOSED for r in results),
+        "exit_code": batch_exit_code(results),
+        "bundles": [asdict(r) | {"exposure_found": r.status == EXPOSED} for r in results],
+    }
+
+
+def batch_exit_code(results: list[RunResult]) -> int:
+    """3 if a backend was unreachable, else 2 if any input was invalid, 1 on other failures."""
+    codes = {r.exit_code for r in results}
+    for code in (3, 2, 1):
+        if code in codes:
+            return code
+    return 0
+
+
+def dumps(data: Any) -> str:
+    return json.dumps(data, indent=2, ensure_ascii=False)

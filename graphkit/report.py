@@ -1,0 +1,308 @@
+"""The auditor report: what is exposed, through which paths, with which evidence (HTML + MD)."""
+
+from __future__ import annotations
+
+import base64
+import io
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import pandas as pd
+
+from graphkit.model import Bundle, Problem
+
+#: a buyer-facing node whose score in the report's mode exceeds this is "exposed"
+EXPOSED_ABOVE = 1e-12
+
+CAUTION = (
+    "A score is a lead for due diligence, not a finding. It says that a mapped path of goods "
+    "or services connects this product to a place and sector where North Korean forced labour "
+    "has been reported; it says nothing about any person. Korean names or language are never "
+    "evidence: about two million Korean Chinese (Chaoxianzu), Chinese citizens, live mostly in "
+    "Jilin. Suspected cases need expert guidance, and any engagement must put the safety of "
+    "the workers first: workers can be harmed if a case is exposed carelessly."
+)
+
+MODE_MEANINGS = {
+    "reach": (
+        "probability that at least one exposed input reaches the product through any tier "
+        "(\u201cmade in whole or in part\u201d; the default, because any path matters under US law "
+        "and ILO standards)"
+    ),
+    "share": (
+        "expected fraction of the product's value that was embodied at exposed sources "
+        "(Leontief input-output; contributions add up exactly to the score)"
+    ),
+    "path": "strength of the single strongest chain of links from an exposed source",
+}
+
+
+@dataclass
+class ReportInput:
+    """Everything the report shows, computed by the pipeline."""
+
+    bundle: Bundle
+    screening: pd.DataFrame  # screen_nodes output, indexed by node id
+    table: pd.DataFrame  # propagate.Exposure.table, indexed by node id
+    paths: dict[str, list[Any]]  # product id -> explain.ExposurePath list
+    mode: str = "reach"
+    views: dict[str, str] = field(default_factory=dict)  # product id -> relative view path
+    map_next: pd.DataFrame | None = None
+    generated: str = ""
+
+
+def exposed_products(table: pd.DataFrame, mode: str) -> pd.DataFrame:
+    """Buyer-facing nodes with a score above zero in ``mode``, most exposed first."""
+    facing = table[table["buyer_facing"]]
+    exposed = facing[facing[mode].fillna(0) > EXPOSED_ABOVE]
+    return exposed.sort_values(mode, ascending=False, kind="stable")
+
+
+def clean_products(table: pd.DataFrame, mode: str) -> pd.DataFrame:
+    facing = table[table["buyer_facing"]]
+    return facing[~(facing[mode].fillna(0) > EXPOSED_ABOVE)]
+
+
+def summary(data: ReportInput) -> dict[str, Any]:
+    """Headline numbers: products exposed, sources by sector and province, top sources."""
+    exposed = exposed_products(data.table, data.mode)
+    sources = data.screening[data.screening["source_score"] > 0]
+    reaching = _sources_reaching(data)
+    used = sources.loc[sources.index.isin(reaching)]
+    return {
+        "buyer_facing": int(data.table["buyer_facing"].sum()),
+        "exposed": int(len(exposed)),
+        "sources": int(len(sources)),
+        "by_sector": used["sector"].value_counts().to_dict(),
+        "by_province": used["geo_province"].replace("", "unknown").value_counts().to_dict(),
+        "top_sources": _top_sources(data, used),
+    }
+
+
+def _sources_reaching(data: ReportInput) -> set[str]:
+    return {path.source for paths in data.paths.values() for path in paths}
+
+
+def _top_sources(data: ReportInput, used: pd.DataFrame, k: int = 10) -> list[dict[str, Any]]:
+    counts: dict[str, int] = {}
+    for paths in data.paths.values():
+        for source in {p.source for p in paths}:
+            counts[source] = counts.get(source, 0) + 1
+    names = data.table["name"]
+    rows = [
+        {
+            "id": node,
+            "name": names.get(node, "") or node,
+            "province": used.at[node, "geo_province"] if node in used.index else "",
+            "sector": used.at[node, "sector"] if node in used.index else "",
+            "source_score": float(data.screening.at[node, "source_score"]),
+            "products_reached": n,
+            "evidence": str(data.screening.at[node, "score_evidence"]),
+        }
+        for node, n in counts.items()
+        if node in data.screening.index
+    ]
+    rows.sort(key=lambda r: (-r["products_reached"], -r["source_score"], r["id"]))
+    return rows[:k]
+
+
+def product_sections(data: ReportInput) -> list[dict[str, Any]]:
+    """One section per exposed product: scores, and each top path hop by hop with evidence."""
+    sections = []
+    for node, row in exposed_products(data.table, data.mode).iterrows():
+        sections.append(
+            {
+                "id": node,
+                "name": row.get("name", "") or node,
+                "kind": row["kind"],
+                "scores": {m: _num(row.get(m)) for m in ("reach", "share", "path")},
+                "tier": row.get("tier"),
+                "n_sources": int(row.get("n_sources") or 0),
+                "top_sources": row.get("top_sources", ""),
+                "view": data.views.get(node, ""),
+                "paths": [_path_record(data, p) for p in data.paths.get(node, [])],
+            }
+        )
+    return sections
+
+
+def _path_record(data: ReportInput, path: Any) -> dict[str, Any]:
+    names = data.table["name"]
+    source = path.source
+    screening = data.screening.loc[source] if source in data.screening.index else None
+    return {
+        "value": float(path.value),
+        "chain": [names.get(n, "") or n for n in path.nodes],
+        "source": source,
+        "source_evidence": getattr(path, "source_evidence", "")
+        or (str(screening["score_evidence"]) if screening is not None else ""),
+        "hops": [
+            {
+                "from": names.get(h.source, "") or h.source,
+                "to": names.get(h.target, "") or h.target,
+                "kind": h.kind,
+                "share": _num(h.share),
+                "confidence": _num(h.confidence),
+                "item": h.item or "",
+                "evidence": h.evidence or "",
+            }
+            for h in path.hops
+        ],
+    }
+
+
+def _num(value: Any) -> float | None:
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return None if math.isnan(number) else number
+
+
+def plots(data: ReportInput) -> dict[str, str]:
+    """PNG plots as data URIs: exposed nodes by tier distance, and sources by sector."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    table = data.table
+    exposed = table[table[data.mode].fillna(0) > EXPOSED_ABOVE]
+    by_tier = exposed["tier"].dropna().astype(int).value_counts().sort_index()
+    by_sector = summary(data)["by_sector"]
+    images = {}
+    for key, series, title, xlabel in (
+        ("by_tier", by_tier, "Exposed nodes by distance from the nearest source", "tier"),
+        ("by_sector", pd.Series(by_sector), "Sources reaching products, by sector", "sector"),
+    ):
+        figure, axes = plt.subplots(figsize=(6, 3), dpi=100)
+        if len(series):
+            axes.bar([str(x) for x in series.index], series.to_numpy(), color="#3b528b")
+        axes.set_title(title)
+        axes.set_xlabel(xlabel)
+        axes.set_ylabel("count")
+        figure.tight_layout()
+        buffer = io.BytesIO()
+        figure.savefig(buffer, format="png")
+        plt.close(figure)
+        images[key] = "data:image/png;base64," + base64.b64encode(buffer.getvalue()).decode()
+    return images
+
+
+def report_context(data: ReportInput) -> dict[str, Any]:
+    """Everything both the HTML and the Markdown report show."""
+    clean = clean_products(data.table, data.mode)
+    return {
+        "bundle": data.bundle.origin,
+        "bundle_hash": data.bundle.digest(),
+        "generated": data.generated,
+        "mode": data.mode,
+        "mode_meanings": MODE_MEANINGS,
+        "caution": CAUTION,
+        "summary": summary(data),
+        "products": product_sections(data),
+        "clean": [{"id": i, "name": r.get("name", "") or i} for i, r in clean.iterrows()],
+        "map_next": [] if data.map_next is None else data.map_next.head(20).to_dict("records"),
+        "quality": [_problem_record(p) for p in data.bundle.warnings],
+    }
+
+
+def _problem_record(problem: Problem) -> dict[str, Any]:
+    return {"where": f"{problem.file} row {problem.row}", "message": problem.message}
+
+
+def render_report_html(data: ReportInput) -> str:
+    """Self-contained HTML report; every string from input data is escaped (autoescape)."""
+    from jinja2 import Environment, PackageLoader, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("graphkit", "templates"),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+    )
+    context = report_context(data)
+    context["plots"] = plots(data)
+    return env.get_template("report.html.j2").render(**context)
+
+
+def render_report_markdown(data: ReportInput) -> str:
+    """The same report as Markdown; data strings are escaped so they cannot inject markup."""
+    c = report_context(data)
+    s = c["summary"]
+    lines = [
+        "# Forced-labour exposure report",
+        "",
+        f"Bundle `{_md(c['bundle'])}` (sha256 {c['bundle_hash'][:16]}…), generated "
+        f"{c['generated']}, mode **{c['mode']}**: {c['mode_meanings'][c['mode']]}.",
+        "",
+        f"> {c['caution']}",
+        "",
+        "## Summary",
+        "",
+        f"- {s['exposed']} of {s['buyer_facing']} buyer-facing products and buyers are exposed.",
+        f"- {s['sources']} source node(s) flagged by screening or explicit exposure.",
+        f"- Sources reaching products by sector: {_md(_pairs(s['by_sector']))}",
+        f"- … by province: {_md(_pairs(s['by_province']))}",
+        "",
+        "| source | province | sector | score | products reached | evidence |",
+        "|---|---|---|---|---|---|",
+    ]
+    for r in s["top_sources"]:
+        lines.append(
+            f"| {_md(r['name'])} | {_md(r['province'])} | {_md(r['sector'])} | "
+            f"{r['source_score']:.3f} | {r['products_reached']} | {_md(r['evidence'])} |"
+        )
+    lines += ["", "## Exposed products", ""]
+    for p in c["products"]:
+        lines += _md_product(p, c["mode"])
+    lines += ["## Clean products", ""]
+    lines += [f"- {_md(p['name'])} (`{_md(p['id'])}`)" for p in c["clean"]] or ["- none"]
+    lines += ["", "## Map next", ""]
+    lines += [_md(_pairs(r)) for r in c["map_next"]] or ["No priors given: no map-next list."]
+    lines += ["", "## Data quality", ""]
+    lines += [f"- {_md(q['where'])}: {_md(q['message'])}" for q in c["quality"]] or ["- none"]
+    lines += ["", "## Methodology", ""]
+    lines += [f"- **{m}**: {text}" for m, text in c["mode_meanings"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def _md_product(product: dict[str, Any], mode: str) -> list[str]:
+    score = product["scores"][mode]
+    view = f" — [view]({product['view']})" if product["view"] else ""
+    lines = [f"### {_md(product['name'])} (`{_md(product['id'])}`): {score:.3f}{view}", ""]
+    for i, path in enumerate(product["paths"], 1):
+        chain = " → ".join(_md(n) for n in path["chain"])
+        lines.append(f"{i}. **{path['value']:.3f}** {chain}")
+        lines.append(f"   - source evidence: {_md(path['source_evidence'])}")
+        for hop in path["hops"]:
+            share = "" if hop["share"] is None else f", share {hop['share']:.2f}"
+            conf = "" if hop["confidence"] is None else f", confidence {hop['confidence']:.2f}"
+            lines.append(
+                f"   - {_md(hop['from'])} {hop['kind']} {_md(hop['to'])}{share}{conf}: "
+                f"{_md(hop['evidence']) or 'no evidence recorded'}"
+            )
+    return lines + [""]
+
+
+def _pairs(mapping: dict[str, Any]) -> str:
+    return ", ".join(f"{k}: {v}" for k, v in mapping.items()) or "none"
+
+
+_MD_ESCAPES = str.maketrans(
+    {
+        "<": "&lt;",
+        ">": "&gt;",
+        "&": "&amp;",
+        "|": "\\|",
+        "[": "\\[",
+        "]": "\\]",
+        "`": "\\`",
+        "*": "\\*",
+        "_": "\\_",
+    }
+)
+
+
+def _md(value: Any) -> str:
+    """Escape text from input data for Markdown (no HTML, links, tables or emphasis)."""
+    return str(value if value is not None else "").replace("\n", " ").translate(_MD_ESCAPES)
