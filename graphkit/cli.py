@@ -279,21 +279,23 @@ def propagate_command(bundle_path: str, mode: str, priors: str | None, out_dir: 
     """
     import time
 
-    from graphkit.explain import write_results
-    from graphkit.propagate import MODES, propagate
+    from graphkit.explain import paths_for_buyer_facing
+    from graphkit.propagate import MODES, propagate, write_results
 
     started = time.perf_counter()
     bundle, sources = _load_for_propagation(bundle_path)
     modes = MODES if mode == "all" else (mode,)
     exposure = propagate(bundle, sources["source_score"], modes=modes, priors=priors)
+    paths = paths_for_buyer_facing(bundle, exposure, k, sources["evidence"])
     run_info = {
-        "graphkit_version": __version__,
-        "bundle": {"path": str(bundle_path), "sha256": bundle.digest()},
-        "priors": {"path": priors, "sha256": _file_sha256(priors)} if priors else None,
-        "parameters": {**exposure.params, "k": k},
+        "inputs": {
+            "bundle": {"path": str(bundle_path), "sha256": bundle.digest()},
+            "priors": {"path": priors, "sha256": _file_sha256(priors)} if priors else None,
+        },
+        "paths_k": k,
         "timings_s": {**exposure.params["timings_s"], "total": time.perf_counter() - started},
     }
-    files = write_results(bundle, exposure, out_dir, run_info, k, sources["evidence"])
+    files = write_results(exposure, paths, out_dir, bundle, run_info)
     facing = exposure.table[exposure.table["buyer_facing"]]
     click.echo(f"{len(exposure.table)} nodes, {len(facing)} buyer-facing; wrote:")
     for path in files:

@@ -8,11 +8,9 @@ first edge of a path (it carries the maker's own score, not what the maker buys)
 
 from __future__ import annotations
 
-import json
 import math
 from dataclasses import asdict, dataclass, field
 from itertools import islice
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -22,14 +20,9 @@ from graphkit.propagate import (
     MODES,
     Exposure,
     ancestors_of,
-    buyer_facing_mask,
-    expected_scores,
     explicit_scores,
     index_graph,
-    per_source,
-    prior_for_nodes,
     propagate,
-    read_priors,
 )
 
 if TYPE_CHECKING:
@@ -211,70 +204,6 @@ def _optional_int(value) -> int | None:
     return None if pd.isna(value) else int(value)
 
 
-# --- hidden tiers: where mapping one more tier matters most ----------------------------------
-
-
-def map_next(
-    bundle: Bundle,
-    exposure: Exposure,
-    priors: pd.DataFrame | str,
-    target: str | None = None,
-) -> pd.DataFrame:
-    """Rank nodes by how much their unmapped inputs (priced by the priors) could change the
-    target's exposure (default: the most affected buyer-facing node, per node).
-
-    impact_share: exact increase of the target's share-mode exposure from this node's hidden
-    tier; impact_reach: the target's reach if this hidden tier were the only source.
-    """
-    import pandas as pd
-
-    graph = index_graph(bundle)
-    s = _scores(graph, bundle, None, exposure)
-    prior = prior_for_nodes(bundle, read_priors(priors)).to_numpy(float)
-    targets = _targets(graph, target)
-    hidden = np.where(graph.unmapped > 0, expected_scores(graph, s, prior) - s, 0.0)
-    no_own = np.zeros(graph.n)
-    share = per_source(graph, "share", graph.unmapped * hidden, no_own, targets)
-    reach = per_source(graph, "reach", hidden, no_own, targets)
-    impact = pd.concat(
-        [_impacts(graph, share, "impact_share"), _impacts(graph, reach, "impact_reach")], axis=1
-    )
-    ranked = impact.sort_values(["impact_share", "impact_reach"], ascending=False)
-    positions = graph.ids.get_indexer(ranked.index)
-    return pd.DataFrame(
-        {
-            "supplier": ranked.index,
-            "name": exposure.table["name"].to_numpy()[positions],
-            "unmapped": graph.unmapped[positions],
-            "prior": prior[positions],
-            "impact_share": ranked["impact_share"].fillna(0.0).to_numpy(),
-            "impact_reach": ranked["impact_reach"].fillna(0.0).to_numpy(),
-            "target": ranked["target"].to_numpy(),
-        }
-    ).reset_index(drop=True)
-
-
-def _targets(graph: IndexedGraph, target: str | None) -> np.ndarray:
-    if target is None:
-        return np.flatnonzero(buyer_facing_mask(graph))
-    position = graph.ids.get_indexer([target])[0]
-    if position < 0:
-        raise GraphError(f"node {target!r} is not in the bundle")
-    return np.array([position])
-
-
-def _impacts(graph: IndexedGraph, parts, column: str) -> pd.DataFrame:
-    """Per source node: its largest amount over the targets, and that target."""
-    import pandas as pd
-
-    frame = pd.DataFrame(
-        {"source": graph.ids[parts.source], "target": graph.ids[parts.target], column: parts.amount}
-    )
-    best = frame.sort_values(column, ascending=False).drop_duplicates("source")
-    best = best.set_index("source")
-    return best if column == "impact_share" else best[[column]]
-
-
 # --- what-if ---------------------------------------------------------------------------------
 
 
@@ -337,45 +266,8 @@ def changed_bundle(bundle: Bundle, remove_nodes, remove_edges, set_shares) -> Bu
     )
 
 
-# --- result files ----------------------------------------------------------------------------
-
-EXPOSURE_COLUMNS = [
-    "id", "kind", "name", "source_score", "reach", "share", "path", "tier", "n_sources",
-    "top_sources", "buyer_facing", "share_imputed", "unmapped",
-]  # fmt: skip
 #: paths.json holds the top paths of at most this many buyer-facing nodes (most exposed first)
 PATHS_FOR = 200
-
-
-def write_results(
-    bundle: Bundle,
-    exposure: Exposure,
-    out_dir: str | Path,
-    run_info: dict[str, Any],
-    k: int = 5,
-    evidence: pd.Series | None = None,
-) -> list[Path]:
-    """Write exposures.csv, paths.json, contributions.csv and run.json into ``out_dir``,
-    all or nothing (staged in a temporary folder, then moved into place)."""
-    from graphkit.io.atomic import staged_dir
-
-    out_dir = Path(out_dir)
-    paths = paths_for_buyer_facing(bundle, exposure, k, evidence)
-    with staged_dir(out_dir) as stage:
-        _safe_csv(exposure_rows(exposure.table), stage / "exposures.csv")
-        _safe_csv(exposure.contributions, stage / "contributions.csv")
-        _write_json(paths, stage / "paths.json")
-        _write_json(run_info, stage / "run.json")
-    return [out_dir / name for name in RESULT_FILES]
-
-
-RESULT_FILES = ("exposures.csv", "paths.json", "contributions.csv", "run.json")
-
-
-def exposure_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """The exposure table's columns in file order (expected-exposure columns when present)."""
-    extra = [c for c in ("prior", "reach_expected", "share_expected") if c in table]
-    return table[EXPOSURE_COLUMNS + extra]
 
 
 def paths_for_buyer_facing(bundle, exposure: Exposure, k: int, evidence=None) -> dict:
@@ -386,26 +278,6 @@ def paths_for_buyer_facing(bundle, exposure: Exposure, k: int, evidence=None) ->
     graph = index_graph(bundle)
     s = _scores(graph, bundle, None, exposure)
     return {
-        target: [p.as_dict() for p in paths_into(bundle, graph, s, target, k, evidence)]
+        target: paths_into(bundle, graph, s, target, k, evidence)
         for target in facing.index[:PATHS_FOR]
     }
-
-
-def _safe_csv(frame: pd.DataFrame, path: Path) -> None:
-    from graphkit.io.safe_csv import neutralise_formula
-
-    text = frame.select_dtypes(include=["object", "string"]).columns
-    safe = frame.assign(**{c: frame[c].map(neutralise_formula) for c in text})
-    safe.to_csv(path, index=False, na_rep="", float_format="%.10g")
-
-
-def _write_json(data: Any, path: Path) -> None:
-    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n")
-
-
-def _json_default(value: Any) -> Any:
-    if isinstance(value, float | np.floating):
-        return None if np.isnan(value) else float(value)
-    if isinstance(value, np.integer | np.bool_):
-        return value.item()
-    return str(value)

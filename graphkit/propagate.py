@@ -14,8 +14,10 @@ known bill of materials").
 
 from __future__ import annotations
 
+import json
 import time
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -157,7 +159,7 @@ def source_table_for(bundle: Bundle) -> pd.DataFrame:
         evidence = pd.Series("", index=ids).where(scores <= 0, "explicit exposure")
         return pd.DataFrame({"source_score": scores, "evidence": evidence})
     screened = screen_nodes(bundle.nodes).set_axis(ids)
-    evidence = screened["evidence"] if "evidence" in screened else "screening"
+    evidence = screened["score_evidence"]
     return pd.DataFrame({"source_score": screened["source_score"], "evidence": evidence})
 
 
@@ -458,6 +460,131 @@ def expected_scores(graph: IndexedGraph, s: np.ndarray, prior: np.ndarray) -> np
     """Source terms with hidden tiers: the unmapped remainder is exposed if own labour or
     hidden inputs are, 1 - (1 - s)(1 - prior), on nodes with an unmapped remainder."""
     return np.where(graph.unmapped > 0, 1.0 - (1.0 - s) * (1.0 - prior), s)
+
+
+# --- hidden tiers: where mapping one more tier matters most ----------------------------------
+
+
+def map_next(
+    bundle: Bundle,
+    exposure: Exposure,
+    priors: pd.DataFrame | str,
+    target: str | None = None,
+) -> pd.DataFrame:
+    """Rank nodes by how much their unmapped inputs (priced by the priors) could change the
+    target's exposure (default: the most affected buyer-facing node, per node).
+
+    impact_share: exact increase of the target's share-mode exposure from this node's hidden
+    tier; impact_reach: the target's reach if this hidden tier were the only source.
+    """
+    import pandas as pd
+
+    graph = index_graph(bundle)
+    s = _score_array(graph, exposure.table["source_score"])
+    prior = prior_for_nodes(bundle, read_priors(priors)).to_numpy(float)
+    targets = _targets(graph, target)
+    hidden = np.where(graph.unmapped > 0, expected_scores(graph, s, prior) - s, 0.0)
+    no_own = np.zeros(graph.n)
+    share = per_source(graph, "share", graph.unmapped * hidden, no_own, targets)
+    reach = per_source(graph, "reach", hidden, no_own, targets)
+    impact = pd.concat(
+        [_impacts(graph, share, "impact_share"), _impacts(graph, reach, "impact_reach")], axis=1
+    )
+    ranked = impact.sort_values(["impact_share", "impact_reach"], ascending=False)
+    positions = graph.ids.get_indexer(ranked.index)
+    return pd.DataFrame(
+        {
+            "supplier": ranked.index,
+            "name": exposure.table["name"].to_numpy()[positions],
+            "unmapped": graph.unmapped[positions],
+            "prior": prior[positions],
+            "impact_share": ranked["impact_share"].fillna(0.0).to_numpy(),
+            "impact_reach": ranked["impact_reach"].fillna(0.0).to_numpy(),
+            "target": ranked["target"].to_numpy(),
+        }
+    ).reset_index(drop=True)
+
+
+def _targets(graph: IndexedGraph, target: str | None) -> np.ndarray:
+    if target is None:
+        return np.flatnonzero(buyer_facing_mask(graph))
+    position = graph.ids.get_indexer([target])[0]
+    if position < 0:
+        raise GraphError(f"node {target!r} is not in the bundle")
+    return np.array([position])
+
+
+def _impacts(graph: IndexedGraph, parts, column: str) -> pd.DataFrame:
+    """Per source node: its largest amount over the targets, and that target."""
+    import pandas as pd
+
+    frame = pd.DataFrame(
+        {"source": graph.ids[parts.source], "target": graph.ids[parts.target], column: parts.amount}
+    )
+    best = frame.sort_values(column, ascending=False).drop_duplicates("source")
+    best = best.set_index("source")
+    return best if column == "impact_share" else best[[column]]
+
+
+# --- result files ----------------------------------------------------------------------------
+
+EXPOSURE_COLUMNS = [
+    "id", "kind", "name", "source_score", "reach", "share", "path", "tier", "n_sources",
+    "top_sources", "buyer_facing", "share_imputed", "unmapped",
+]  # fmt: skip
+RESULT_FILES = ("exposures.csv", "paths.json", "contributions.csv", "run.json")
+
+
+def write_results(
+    exposure: Exposure,
+    paths: dict[str, list[Any]],
+    out_dir: str | Path,
+    bundle: Bundle | None = None,
+    run_info: dict[str, Any] | None = None,
+) -> list[Path]:
+    """Write exposures.csv, paths.json (node id -> its ExposurePath list), contributions.csv
+    and run.json into ``out_dir``, all or nothing (staged, then moved into place)."""
+    from graphkit import __version__
+    from graphkit.io.atomic import staged_dir
+
+    out_dir = Path(out_dir)
+    run = {"graphkit_version": __version__, "parameters": exposure.params}
+    if bundle is not None:
+        run["bundle"] = {"origin": bundle.origin, "sha256": bundle.digest()}
+    run.update(run_info or {})
+    as_dicts = {node: [p.as_dict() for p in found] for node, found in paths.items()}
+    with staged_dir(out_dir) as stage:
+        _safe_csv(exposure_rows(exposure.table), stage / "exposures.csv")
+        _safe_csv(exposure.contributions, stage / "contributions.csv")
+        _write_json(as_dicts, stage / "paths.json")
+        _write_json(run, stage / "run.json")
+    return [out_dir / name for name in RESULT_FILES]
+
+
+def exposure_rows(table: pd.DataFrame) -> pd.DataFrame:
+    """The exposure table's columns in file order (expected-exposure columns when present)."""
+    extra = [c for c in ("prior", "reach_expected", "share_expected") if c in table]
+    return table[EXPOSURE_COLUMNS + extra]
+
+
+def _safe_csv(frame: pd.DataFrame, path: Path) -> None:
+    from graphkit.io.safe_csv import neutralise_formula
+
+    text = frame.select_dtypes(include=["object", "string"]).columns
+    safe = frame.assign(**{c: frame[c].map(neutralise_formula) for c in text})
+    safe.to_csv(path, index=False, na_rep="", float_format="%.10g")
+
+
+def _write_json(data: Any, path: Path) -> None:
+    path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=_json_default) + "\n")
+
+
+def _json_default(value: Any) -> Any:
+    if isinstance(value, float | np.floating):
+        return None if np.isnan(value) else float(value)
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
+    return str(value)
 
 
 # --- the public entry point -----------------------------------------------------------------
