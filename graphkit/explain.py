@@ -118,6 +118,7 @@ def _split_graph(graph: IndexedGraph, s: np.ndarray, target: int) -> nx.DiGraph:
 
     inside = ancestors_of(graph, np.array([target]), graph.confidence)
     split = nx.DiGraph()
+    split.add_node(SUPER_SOURCE)
     usable = inside[graph.dst] & (graph.confidence > 0)
     for e in np.flatnonzero(usable & ~graph.own):
         _add_best(split, ("all", graph.src[e]), ("all", graph.dst[e]), graph.confidence[e], e)

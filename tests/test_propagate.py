@@ -278,16 +278,27 @@ def test_non_convergence_raises_a_clear_error():
     assert issubclass(ConvergenceError, GraphError)
 
 
-def test_a_loop_of_shares_summing_to_one_is_reported_as_singular():
+def test_a_closed_loop_of_shares_gets_the_least_solution_and_direct_solve_reports_it():
+    """b and c each buy 100% from the other: nothing exposed can enter, so x = 0 there; the
+    direct solve cannot tell (singular matrix) and says so."""
     bundle = make_bundle(
-        [("a", "supplier", 0.5), ("b", "supplier", None), ("c", "supplier", None)],
+        [("a", "supplier", 0.5), ("b", "supplier", 0.3), ("c", "supplier", None)],
         [("b", "c", 1.0, 1.0), ("c", "b", 1.0, 1.0), ("a", "c", 0.0, 1.0)],
     )
     graph = index_graph(bundle)
-    with pytest.raises(ConvergenceError, match="share"):
-        share_scores(graph, np.array([0.5, 0.2, 0.0]), max_iter=1_000)
+    s = np.array([0.5, 0.3, 0.0])
+    assert share_scores(graph, s).tolist() == [0.5, 0.0, 0.0]
     with pytest.raises(ConvergenceError, match="singular"):
-        share_scores(graph, np.array([0.5, 0.2, 0.0]), direct=True)
+        share_scores(graph, s, direct=True)
+    with pytest.raises(ConvergenceError, match="share mode did not converge"):
+        propagate(
+            make_bundle(
+                [("a", "supplier", 0.5), ("b", "supplier", None), ("c", "supplier", None)],
+                [("a", "b", 0.5, 1.0), ("b", "c", 0.5, 1.0), ("c", "b", 0.5, 1.0)],
+            ),
+            modes=("share",),
+            max_iter=4,
+        )
 
 
 def test_modes_not_computed_are_nan_and_unknown_modes_rejected():
