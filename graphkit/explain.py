@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import asdict, dataclass, field
-from itertools import islice
+from itertools import islice, takewhile
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -99,7 +99,8 @@ def paths_into(bundle, graph: IndexedGraph, s: np.ndarray, target: str, k: int, 
         return []
     paths = nx.shortest_simple_paths(split, SUPER_SOURCE, end, weight="weight")
     simple = (p for p in paths if len({node for _, node in p[1:]}) == len(p) - 1)
-    return [_exposure_path(bundle, graph, split, s, p, evidence) for p in islice(simple, k)]
+    found = (_exposure_path(bundle, graph, split, s, p, evidence) for p in simple)
+    return list(islice(takewhile(lambda p: p.value > 0, found), k))  # drop underflow to 0
 
 
 def _scores(graph, bundle, source_scores, exposure) -> np.ndarray:

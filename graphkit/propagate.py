@@ -36,6 +36,8 @@ MODES = ("reach", "share", "path")
 TOP_SOURCES = 5
 #: graphs up to this many nodes get per-source contributions for every node by default
 CONTRIBUTIONS_ALL_NODES_UP_TO = 10_000
+#: an unmapped remainder below this is rounding residue of shares meant to sum to 1
+ROUNDING = 1e-9
 #: a share-mode solution whose residual exceeds this is rejected
 SHARE_RESIDUAL = 1e-9
 
@@ -125,6 +127,7 @@ def _impute_shares(given: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarr
     scale = np.maximum(np.bincount(dst, weights=share, minlength=n), 1.0)  # guard: sum <= 1
     share = share / scale[dst]
     unmapped = np.clip(1.0 - np.bincount(dst, weights=share, minlength=n), 0.0, 1.0)
+    unmapped[unmapped < ROUNDING] = 0.0  # shares written to sum to 1 leave float residue
     return share, n_missing > 0, unmapped
 
 
@@ -225,22 +228,57 @@ def certain_loops(graph: IndexedGraph) -> np.ndarray:
 
 
 def _iterate(graph, term, own_score, agg, mode, tol, max_iter) -> np.ndarray:
-    """Fixpoint iteration from value = fixed terms; monotone, so it finds the least fixpoint."""
-    fixed = _fixed_terms(graph, term, own_score, agg)
+    """Fixpoint iteration from value = fixed terms; monotone, so it finds the least fixpoint.
+
+    Incremental: each round only the out-edges of nodes whose value changed are recomputed
+    and their difference added to a per-node accumulator (in log space for noisy-OR).
+    """
     weight = _weight(graph, agg)
     carry = ~graph.own & (weight > 0)
-    src, dst, weight = graph.src[carry], graph.dst[carry], weight[carry]
+    order = np.argsort(graph.src[carry], kind="stable")
+    src, dst, weight = graph.src[carry][order], graph.dst[carry][order], weight[carry][order]
+    starts = np.searchsorted(src, np.arange(graph.n + 1))
     saturate = certain_loops(graph) if agg == "noisy_or" else np.zeros(graph.n, dtype=bool)
-    value, residual = fixed, np.inf
-    for _ in range(max_iter):
-        new = combine(fixed, reduce_by(dst, weight * value[src], agg, graph.n), agg)
-        new[saturate & (new > 0)] = 1.0
-        residual = float(np.max(np.abs(new - value), initial=0.0))
-        value = new
-        if residual <= tol:
-            return np.clip(value, 0.0, 1.0)
+    value = np.zeros(graph.n)
+    acc = _to_acc(_fixed_terms(graph, term, own_score, agg), agg)  # all edges carry 0 so far
+    residual = np.inf
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for _ in range(max_iter):
+            new = _from_acc(acc, agg)
+            new[saturate & (new > 0)] = 1.0
+            diff = np.abs(new - value)
+            residual = float(np.max(diff, initial=0.0))
+            if residual <= tol:
+                return np.clip(new, 0.0, 1.0)
+            edges = out_edges(starts, np.flatnonzero(diff > 0))
+            _accumulate(acc, dst[edges], weight[edges], value[src[edges]], new[src[edges]], agg)
+            value = new
     hint = "a loop of shares sums to 1?" if agg == "sum" else "raise max_iter or tol"
     raise ConvergenceError(mode, max_iter, residual, hint)
+
+
+def out_edges(starts: np.ndarray, nodes: np.ndarray) -> np.ndarray:
+    """Positions of all out-edges of ``nodes`` in a source-sorted edge list (CSR rows)."""
+    degree = starts[nodes + 1] - starts[nodes]
+    first = starts[nodes] - np.cumsum(degree) + degree
+    return np.repeat(first, degree) + np.arange(degree.sum())
+
+
+def _to_acc(values: np.ndarray, agg: str) -> np.ndarray:
+    return np.log1p(-values) if agg == "noisy_or" else values.astype(float, copy=True)
+
+
+def _from_acc(acc: np.ndarray, agg: str) -> np.ndarray:
+    return -np.expm1(acc) if agg == "noisy_or" else acc.copy()
+
+
+def _accumulate(acc, dst, weight, old, new, agg) -> None:
+    """Replace edges' contributions from their sources' old values by the new ones."""
+    if agg == "max":  # max only grows: the new candidates suffice
+        np.maximum.at(acc, dst, weight * new)
+    else:
+        delta = _to_acc(weight * new, agg) - _to_acc(weight * old, agg)
+        acc += np.bincount(dst, weights=delta, minlength=len(acc))
 
 
 def reach_scores(graph, s, own_score=None, tol=1e-12, max_iter=10_000) -> np.ndarray:
