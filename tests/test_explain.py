@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from engine_graphs import all_paths_into, cheese_sandwich, graphs, make_bundle, plain_graph
 from hypothesis import HealthCheck, given, settings
 
-from engine_graphs import all_paths_into, cheese_sandwich, graphs, make_bundle, plain_graph
 from graphkit.cli import cli
 from graphkit.explain import explain_node, top_paths, whatif
 from graphkit.io import read_bundle, write_bundle
@@ -191,7 +191,8 @@ def test_cli_paths_table_and_json(tmp_path):
     folder = hostile_bundle(tmp_path)
     table = run("paths", str(folder), "--target", "retailer", "-k", "3")
     assert table.exit_code == 0 and "prawnco -MAKES-> prawns -PART_OF-> curry" in table.output
-    as_json = json.loads(run("paths", str(folder), "--target", "retailer", "--format", "json").output)
+    printed = run("paths", str(folder), "--target", "retailer", "--format", "json").output
+    as_json = json.loads(printed)
     assert as_json[0]["value"] == pytest.approx(0.72)
 
 
