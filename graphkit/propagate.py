@@ -234,10 +234,7 @@ def _iterate(graph, term, own_score, agg, mode, tol, max_iter) -> np.ndarray:
     and their difference added to a per-node accumulator (in log space for noisy-OR).
     """
     weight = _weight(graph, agg)
-    carry = ~graph.own & (weight > 0)
-    order = np.argsort(graph.src[carry], kind="stable")
-    src, dst, weight = graph.src[carry][order], graph.dst[carry][order], weight[carry][order]
-    starts = np.searchsorted(src, np.arange(graph.n + 1))
+    src, dst, weight, starts = _by_source(graph, ~graph.own & (weight > 0), weight)
     saturate = certain_loops(graph) if agg == "noisy_or" else np.zeros(graph.n, dtype=bool)
     value = np.zeros(graph.n)
     acc = _to_acc(_fixed_terms(graph, term, own_score, agg), agg)  # all edges carry 0 so far
@@ -247,7 +244,7 @@ def _iterate(graph, term, own_score, agg, mode, tol, max_iter) -> np.ndarray:
             new = _from_acc(acc, agg)
             new[saturate & (new > 0)] = 1.0
             diff = np.abs(new - value)
-            residual = float(np.max(diff, initial=0.0))
+            residual = relative_change(diff, new)
             if residual <= tol:
                 return np.clip(new, 0.0, 1.0)
             edges = out_edges(starts, np.flatnonzero(diff > 0))
@@ -255,6 +252,20 @@ def _iterate(graph, term, own_score, agg, mode, tol, max_iter) -> np.ndarray:
             value = new
     hint = "a loop of shares sums to 1?" if agg == "sum" else "raise max_iter or tol"
     raise ConvergenceError(mode, max_iter, residual, hint)
+
+
+def _by_source(graph: IndexedGraph, edges: np.ndarray, weight: np.ndarray):
+    """The selected edges sorted by source: (src, dst, weight, CSR row starts per node)."""
+    order = np.flatnonzero(edges)
+    order = order[np.argsort(graph.src[order], kind="stable")]
+    src = graph.src[order]
+    return src, graph.dst[order], weight[order], np.searchsorted(src, np.arange(graph.n + 1))
+
+
+def relative_change(diff: np.ndarray, new: np.ndarray) -> float:
+    """Largest change relative to the new value (values only grow, so 0 -> x counts as 1)."""
+    moved = diff > 0
+    return float(np.max(diff[moved] / np.abs(new[moved]), initial=0.0))
 
 
 def out_edges(starts: np.ndarray, nodes: np.ndarray) -> np.ndarray:
@@ -287,10 +298,13 @@ def reach_scores(graph, s, own_score=None, tol=1e-12, max_iter=10_000) -> np.nda
     return _iterate(graph, s, own_score, "noisy_or", "reach", tol, max_iter)
 
 
-def path_scores(graph, s, own_score=None, tol=0.0, max_iter=10_000) -> np.ndarray:
-    """Strongest single chain: max over paths of the product of confidences x s(source)."""
+def path_scores(graph, s, own_score=None, tol=None, max_iter=10_000) -> np.ndarray:
+    """Strongest single chain: max over paths of the product of confidences x s(source).
+
+    Always iterated to the exact answer (no tolerance: max-product settles in finitely many
+    rounds); ``tol`` is accepted for a uniform signature only."""
     own_score = s if own_score is None else own_score
-    return _iterate(graph, s, own_score, "max", "path", tol, max_iter)
+    return _iterate(graph, s, own_score, "max", "path", 0.0, max_iter)
 
 
 def share_scores(graph, s, own_score=None, tol=1e-12, max_iter=10_000, direct=False):
@@ -333,20 +347,25 @@ def _share_direct(graph: IndexedGraph, rhs: np.ndarray, tol: float) -> np.ndarra
 
 
 def tier_distance(graph: IndexedGraph, s: np.ndarray) -> np.ndarray:
-    """Edges from the nearest source (inf where none reaches), honouring the BOM rule."""
-    is_source = s > 0
-    dist = np.where(is_source, 0.0, np.inf)
-    own = graph.own & (graph.confidence > 0) & is_source[graph.src]
-    np.minimum.at(dist, graph.dst[own], 1.0)
-    carry = ~graph.own & (graph.confidence > 0)
-    src, dst = graph.src[carry], graph.dst[carry]
-    for _ in range(graph.n + 1):
-        new = dist.copy()
-        np.minimum.at(new, dst, dist[src] + 1.0)
-        if np.array_equal(new, dist):
-            break
-        dist = new
-    return dist
+    """Edges from the nearest source (inf where none reaches), honouring the BOM rule.
+
+    One breadth-first search from a super-source linked to every source node (distance 1)
+    and, through a hub (distance 2), to the targets of sources' own MAKES edges.
+    """
+    from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import shortest_path
+
+    n, super_source, hub = graph.n, graph.n, graph.n + 1
+    usable = graph.confidence > 0
+    carry = ~graph.own & usable
+    own = graph.own & usable & (s[graph.src] > 0)
+    sources = np.flatnonzero(s > 0)
+    src = np.concatenate([graph.src[carry], np.full(len(sources), super_source), [super_source],
+                          np.full(own.sum(), hub)])  # fmt: skip
+    dst = np.concatenate([graph.dst[carry], sources, [hub], graph.dst[own]])
+    matrix = csr_matrix((np.ones(len(src)), (src, dst)), shape=(n + 2, n + 2))
+    dist = shortest_path(matrix, method="D", unweighted=True, indices=super_source)
+    return dist[:n] - 1.0
 
 
 SCORERS = {"reach": reach_scores, "share": share_scores, "path": path_scores}
@@ -400,21 +419,19 @@ def per_source(
     Only (node, source) pairs that can reach ``targets`` are propagated.
     """
     agg = AGGREGATE[mode]
+    tol = 0.0 if agg == "max" else tol  # path values settle exactly
     weight = _weight(graph, agg)
     inside = ancestors_of(graph, targets, weight)
     fixed_keys, fixed_values = _initial_pairs(graph, term, own_score, weight, inside, agg)
     carry = ~graph.own & (weight > 0) & inside[graph.dst]
-    order = np.argsort(graph.src[carry], kind="stable")
-    e_dst, e_weight = graph.dst[carry][order], weight[carry][order]
-    starts = np.searchsorted(graph.src[carry][order], np.arange(graph.n + 1))
+    _, e_dst, e_weight, starts = _by_source(graph, carry, weight)
     n = np.int64(graph.n)
     saturate = certain_loops(graph) if agg == "noisy_or" else np.zeros(graph.n, dtype=bool)
     keys, values, residual = fixed_keys, fixed_values, np.inf
     for _ in range(max_iter):
         node = keys // n
         degree = starts[node + 1] - starts[node]
-        first = starts[node] - np.cumsum(degree) + degree
-        edge = np.repeat(first, degree) + np.arange(degree.sum())
+        edge = out_edges(starts, node)
         new_keys, new_values = _aggregate_pairs(
             np.concatenate([fixed_keys, e_dst[edge] * n + np.repeat(keys % n, degree)]),
             np.concatenate([fixed_values, e_weight[edge] * np.repeat(values, degree)]),
@@ -422,7 +439,7 @@ def per_source(
         )
         new_values[saturate[new_keys // n] & (new_values > 0)] = 1.0
         same = np.array_equal(new_keys, keys)
-        residual = float(np.max(np.abs(new_values - values), initial=0.0)) if same else np.inf
+        residual = relative_change(np.abs(new_values - values), new_values) if same else np.inf
         keys, values = new_keys, new_values
         if residual <= tol:
             break
@@ -639,6 +656,10 @@ def propagate(
 ) -> Exposure:
     """Propagate exposure through the bundle in the given modes; see the module docstring.
 
+    ``tol``: reach and share iterate until no node's value changes by more than ``tol``
+    relative to itself (path mode is always exact); ``max_iter`` caps the rounds, beyond
+    which ConvergenceError is raised.
+
     ``contributions_for``: "auto" (every node up to CONTRIBUTIONS_ALL_NODES_UP_TO nodes, else
     the buyer-facing ones), "all", "buyer", or an iterable of node ids.
     """
@@ -755,7 +776,7 @@ def _contributions(graph, s, modes, targets, tol, max_iter) -> pd.DataFrame:
 
 def _add_source_summary(table, graph, s, targets, contributions, tol, max_iter) -> None:
     """n_sources (sources with a chain of positive confidence) and top_sources per target."""
-    reached = per_source(graph, "path", s, s, targets, tol=0.0, max_iter=max_iter)
+    reached = per_source(graph, "path", s, s, targets, max_iter=max_iter)
     counts = np.bincount(reached.target, minlength=graph.n)
     n_sources = np.full(graph.n, -1)
     n_sources[targets] = counts[targets]
