@@ -23,6 +23,7 @@ from graphkit.propagate import (
     explicit_scores,
     index_graph,
     propagate,
+    score_array,
 )
 
 if TYPE_CHECKING:
@@ -108,8 +109,7 @@ def _scores(graph, bundle, source_scores, exposure) -> np.ndarray:
         scores = exposure.table["source_score"]
     else:
         scores = explicit_scores(bundle) if source_scores is None else source_scores
-    values = scores.groupby(level=0).max().reindex(graph.ids).to_numpy(float)
-    return np.clip(np.nan_to_num(values, nan=0.0), 0.0, 1.0)
+    return score_array(graph, scores)
 
 
 def _split_graph(graph: IndexedGraph, s: np.ndarray, target: int) -> nx.DiGraph:
@@ -142,7 +142,10 @@ def _add_best(split, u, v, confidence: float, edge: int) -> None:
 def _exposure_path(bundle, graph, split, s, split_path, evidence) -> ExposurePath:
     nodes = [node for _, node in split_path[1:]]
     edges = [split[a][b]["edge"] for a, b in zip(split_path[1:], split_path[2:], strict=False)]
-    hops = [_hop(bundle.edges.iloc[e], graph.share[e], graph.confidence[e]) for e in edges]
+    hops = [
+        _hop(bundle.edges.iloc[graph.edge_row[e]], graph.share[e], graph.confidence[e])
+        for e in edges
+    ]
     source = str(graph.ids[nodes[0]])
     return ExposurePath(
         source=source,

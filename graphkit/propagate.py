@@ -61,6 +61,7 @@ class IndexedGraph:
     is_supplier: np.ndarray
     src: np.ndarray
     dst: np.ndarray
+    edge_row: np.ndarray  # position of each (source-sorted) edge in bundle.edges
     confidence: np.ndarray
     share: np.ndarray
     own: np.ndarray  # edge carries only the maker's own score (MAKES into a known BOM)
@@ -86,26 +87,25 @@ class Exposure:
 
 
 def index_graph(bundle: Bundle) -> IndexedGraph:
-    """Index the bundle's tables into arrays (vectorised; no per-edge Python work)."""
-    import pandas as pd
+    """Index the bundle's tables into arrays (vectorised; no per-edge Python work).
 
+    Edges are kept sorted by source; ``edge_row`` maps each back to its row in bundle.edges.
+    """
     nodes, edges = bundle.nodes, bundle.edges
-    ids = pd.Index(nodes["id"].astype(str))
-    src = ids.get_indexer(edges["source"].astype(str))
-    dst = ids.get_indexer(edges["target"].astype(str))
-    if (src < 0).any() or (dst < 0).any():
-        bad = edges.loc[(src < 0) | (dst < 0), ["source", "target"]].head(3)
-        raise GraphError(f"edges refer to unknown nodes, e.g. {bad.to_dict('records')}")
-    n = len(ids)
-    kind = edges["kind"].to_numpy()
-    confidence = np.clip(edges["confidence"].fillna(1.0).to_numpy(float), 0.0, 1.0)
-    share, imputed, unmapped = _impute_shares(edges["share"].to_numpy(float), dst, n)
+    n = len(nodes)
+    src, dst = _edge_endpoints(nodes["id"], edges)
+    order = np.argsort(src, kind="stable")
+    src, dst = src[order], dst[order]
+    kind = edges["kind"].to_numpy()[order]
+    confidence = np.clip(edges["confidence"].fillna(1.0).to_numpy(float)[order], 0.0, 1.0)
+    share, imputed, unmapped = _impute_shares(edges["share"].to_numpy(float)[order], dst, n)
     has_bom = np.bincount(dst[kind == PART_OF], minlength=n) > 0
     return IndexedGraph(
-        ids=ids,
+        ids=_id_index(nodes["id"]),
         is_supplier=(nodes["kind"] == SUPPLIER).to_numpy(),
-        src=src.astype(np.int64),
-        dst=dst.astype(np.int64),
+        src=src,
+        dst=dst,
+        edge_row=order,
         confidence=confidence,
         share=share,
         own=(kind == MAKES) & has_bom[dst],
@@ -113,6 +113,29 @@ def index_graph(bundle: Bundle) -> IndexedGraph:
         share_imputed=imputed,
         unmapped=unmapped,
     )
+
+
+def _id_index(ids: pd.Series) -> pd.Index:
+    import pandas as pd
+
+    return pd.Index(ids.astype(str).to_numpy(), name=None)
+
+
+def _edge_endpoints(ids: pd.Series, edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Node positions of every edge's source and target: one hash pass over all ids."""
+    import pandas as pd
+
+    n, m = len(ids), len(edges)
+    every = pd.concat([ids, edges["source"], edges["target"]], ignore_index=True).astype(str)
+    codes = pd.factorize(every)[0].astype(np.int64)
+    if not np.array_equal(codes[:n], np.arange(n)):
+        raise GraphError("node ids are not unique")
+    src, dst = codes[n : n + m], codes[n + m :]
+    unknown = (src >= n) | (dst >= n)
+    if unknown.any():
+        bad = edges.loc[unknown, ["source", "target"]].head(3)
+        raise GraphError(f"edges refer to unknown nodes, e.g. {bad.to_dict('records')}")
+    return src, dst
 
 
 def _impute_shares(given: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
@@ -171,8 +194,12 @@ def explicit_scores(bundle: Bundle) -> pd.Series:
     return bundle.nodes["exposure"].fillna(0.0).set_axis(bundle.nodes["id"].to_numpy())
 
 
-def _score_array(graph: IndexedGraph, scores: pd.Series) -> np.ndarray:
-    values = scores.groupby(level=0).max().reindex(graph.ids).to_numpy(float)
+def score_array(graph: IndexedGraph, scores: pd.Series) -> np.ndarray:
+    """Scores in node order (fast path when already in that order; duplicates: the max)."""
+    if scores.index.equals(graph.ids):
+        values = scores.to_numpy(float)
+    else:
+        values = scores.groupby(level=0).max().reindex(graph.ids).to_numpy(float)
     return np.clip(np.nan_to_num(values, nan=0.0), 0.0, 1.0)
 
 
@@ -236,30 +263,31 @@ def _iterate(graph, term, own_score, agg, mode, tol, max_iter) -> np.ndarray:
     weight = _weight(graph, agg)
     src, dst, weight, starts = _by_source(graph, ~graph.own & (weight > 0), weight)
     saturate = certain_loops(graph) if agg == "noisy_or" else np.zeros(graph.n, dtype=bool)
+    degree = np.diff(starts)
     value = np.zeros(graph.n)
     acc = _to_acc(_fixed_terms(graph, term, own_score, agg), agg)  # all edges carry 0 so far
-    residual = np.inf
+    touched, residual = np.arange(graph.n), np.inf
     with np.errstate(divide="ignore", invalid="ignore"):
         for _ in range(max_iter):
-            new = _from_acc(acc, agg)
-            new[saturate & (new > 0)] = 1.0
-            diff = np.abs(new - value)
+            new, old = _from_acc(acc[touched], agg), value[touched]
+            new[saturate[touched] & (new > 0)] = 1.0
+            diff = np.abs(new - old)
             residual = relative_change(diff, new)
+            value[touched] = new
             if residual <= tol:
-                return np.clip(new, 0.0, 1.0)
-            edges = out_edges(starts, np.flatnonzero(diff > 0))
-            _accumulate(acc, dst[edges], weight[edges], value[src[edges]], new[src[edges]], agg)
-            value = new
-    hint = "a loop of shares sums to 1?" if agg == "sum" else "raise max_iter or tol"
-    raise ConvergenceError(mode, max_iter, residual, hint)
+                return np.clip(value, 0.0, 1.0)
+            moved = diff > 0
+            edges = out_edges(starts, touched[moved])
+            old = np.repeat(old[moved], degree[touched[moved]])
+            _accumulate(acc, dst[edges], weight[edges], old, value[src[edges]], agg)
+            touched = np.unique(dst[edges])
+    raise ConvergenceError(mode, max_iter, residual, "raise max_iter or tol")
 
 
 def _by_source(graph: IndexedGraph, edges: np.ndarray, weight: np.ndarray):
-    """The selected edges sorted by source: (src, dst, weight, CSR row starts per node)."""
-    order = np.flatnonzero(edges)
-    order = order[np.argsort(graph.src[order], kind="stable")]
-    src = graph.src[order]
-    return src, graph.dst[order], weight[order], np.searchsorted(src, np.arange(graph.n + 1))
+    """The selected edges (sorted by source): src, dst, weight, CSR row starts per node."""
+    src = graph.src[edges]
+    return src, graph.dst[edges], weight[edges], np.searchsorted(src, np.arange(graph.n + 1))
 
 
 def relative_change(diff: np.ndarray, new: np.ndarray) -> float:
@@ -288,8 +316,15 @@ def _accumulate(acc, dst, weight, old, new, agg) -> None:
     if agg == "max":  # max only grows: the new candidates suffice
         np.maximum.at(acc, dst, weight * new)
     else:
-        delta = _to_acc(weight * new, agg) - _to_acc(weight * old, agg)
-        acc += np.bincount(dst, weights=delta, minlength=len(acc))
+        scatter_add(acc, dst, _to_acc(weight * new, agg) - _to_acc(weight * old, agg))
+
+
+def scatter_add(acc: np.ndarray, keys: np.ndarray, values: np.ndarray) -> None:
+    """acc[keys] += values with repeated keys summed (bincount when the update is large)."""
+    if len(keys) > len(acc) // 16:
+        acc += np.bincount(keys, weights=values, minlength=len(acc))
+    else:
+        np.add.at(acc, keys, values)
 
 
 def reach_scores(graph, s, own_score=None, tol=1e-12, max_iter=10_000) -> np.ndarray:
@@ -310,29 +345,43 @@ def path_scores(graph, s, own_score=None, tol=None, max_iter=10_000) -> np.ndarr
 def share_scores(graph, s, own_score=None, tol=1e-12, max_iter=10_000, direct=False):
     """Leontief embodied share: x = D s + A^T x (+ own MAKES edges carrying s(maker)).
 
-    Solved by the Jacobi/Neumann iteration x <- b + A^T x (exact after 'depth' steps on an
-    acyclic graph, geometric on loops); ``direct=True`` uses a sparse LU solve instead
-    (slower on large graphs: fill-in), kept as an independent check.
+    Solved by the Jacobi/Neumann iteration x <- b + A^T x, one sparse mat-vec per round
+    (exact after 'depth' rounds on an acyclic graph, geometric on loops); ``direct=True``
+    uses a sparse LU solve instead (slow on large graphs: fill-in), kept as a cross-check.
     """
     own_score = s if own_score is None else own_score
-    if not direct:
-        return _iterate(graph, graph.unmapped * s, own_score, "sum", "share", tol, max_iter)
-    return _share_direct(graph, _fixed_terms(graph, graph.unmapped * s, own_score, "sum"), tol)
+    rhs = _fixed_terms(graph, graph.unmapped * s, own_score, "sum")
+    a_t = _share_matrix(graph)
+    if direct:
+        return _share_direct(a_t, rhs, tol)
+    x, residual = rhs, np.inf
+    for _ in range(max_iter):
+        new = rhs + a_t @ x
+        residual = relative_change(np.abs(new - x), new)
+        x = new
+        if residual <= tol:
+            return np.clip(x, 0.0, 1.0)
+    raise ConvergenceError("share", max_iter, residual, "raise max_iter or tol")
 
 
-def _share_direct(graph: IndexedGraph, rhs: np.ndarray, tol: float) -> np.ndarray:
+def _share_matrix(graph: IndexedGraph):
+    """A^T as CSR: row v holds the shares of v's inputs that carry their full exposure."""
+    from scipy.sparse import csr_matrix
+
+    carry = ~graph.own & (graph.share > 0)
+    entries = (graph.share[carry], (graph.dst[carry], graph.src[carry]))
+    return csr_matrix(entries, shape=(graph.n, graph.n))
+
+
+def _share_direct(a_t, rhs: np.ndarray, tol: float) -> np.ndarray:
     import warnings
 
-    from scipy.sparse import csc_matrix, identity
+    from scipy.sparse import identity
     from scipy.sparse.linalg import MatrixRankWarning, spsolve
 
-    if graph.n == 0:
+    if len(rhs) == 0:
         return np.zeros(0)
-    carry = ~graph.own & (graph.share > 0)
-    a_t = csc_matrix(
-        (graph.share[carry], (graph.dst[carry], graph.src[carry])), shape=(graph.n, graph.n)
-    )
-    system = (identity(graph.n, format="csc") - a_t).tocsc()
+    system = (identity(len(rhs), format="csc") - a_t).tocsc()
     with warnings.catch_warnings():
         warnings.simplefilter("error", MatrixRankWarning)
         try:
@@ -535,7 +584,7 @@ def map_next(
     import pandas as pd
 
     graph = index_graph(bundle)
-    s = _score_array(graph, exposure.table["source_score"])
+    s = score_array(graph, exposure.table["source_score"])
     prior = prior_for_nodes(bundle, read_priors(priors)).to_numpy(float)
     targets = _targets(graph, target)
     hidden = np.where(graph.unmapped > 0, expected_scores(graph, s, prior) - s, 0.0)
@@ -671,7 +720,7 @@ def propagate(
     clock = time.perf_counter()
     graph = index_graph(bundle)
     scores = explicit_scores(bundle) if source_scores is None else source_scores
-    s = _score_array(graph, scores)
+    s = score_array(graph, scores)
     timings["index"] = time.perf_counter() - clock
 
     table = _node_frame(bundle, graph, s)
