@@ -15,10 +15,10 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphkit.model import GraphError
 from graphkit.propagate import (
     MODES,
     Exposure,
+    UnknownName,
     ancestors_of,
     explicit_scores,
     index_graph,
@@ -93,7 +93,7 @@ def paths_into(bundle, graph: IndexedGraph, s: np.ndarray, target: str, k: int, 
 
     position = graph.ids.get_indexer([target])[0]
     if position < 0:
-        raise GraphError(f"node {target!r} is not in the bundle")
+        raise UnknownName(f"node {target!r} is not in the bundle")
     split = _split_graph(graph, s, position)
     end = ("all", position)
     if not split.has_node(end) or not nx.has_path(split, SUPER_SOURCE, end):
@@ -182,7 +182,7 @@ def explain_node(
     """Everything about one node's exposure: scores per mode, top sources, top paths."""
     table = exposure.table
     if node_id not in table.index:
-        raise GraphError(f"node {node_id!r} is not in the bundle")
+        raise UnknownName(f"node {node_id!r} is not in the bundle")
     row = table.loc[node_id]
     parts = exposure.contributions[exposure.contributions["target"] == node_id]
     parts = parts.sort_values(["mode", "amount"], ascending=[True, False])
@@ -252,10 +252,10 @@ def changed_bundle(bundle: Bundle, remove_nodes, remove_edges, set_shares) -> Bu
     unknown = [f"node {n!r}" for n in sorted(remove_nodes - set(nodes["id"]))]
     unknown += [f"edge {a}->{b}" for a, b in [*remove_edges, *set_shares] if (a, b) not in pairs]
     if unknown:
-        raise GraphError("what-if names what is not in the bundle: " + ", ".join(unknown))
+        raise UnknownName("what-if names what is not in the bundle: " + ", ".join(unknown))
     bad = [f"{a}->{b}={v}" for (a, b), v in set_shares.items() if not 0 <= v <= 1]
     if bad:
-        raise GraphError("what-if shares must be in 0..1: " + ", ".join(bad))
+        raise UnknownName("what-if shares must be in 0..1: " + ", ".join(bad))
     keys = list(zip(edges["source"], edges["target"], strict=True))
     drop = set(remove_edges)
     keep = [k not in drop and k[0] not in remove_nodes and k[1] not in remove_nodes for k in keys]

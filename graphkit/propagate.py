@@ -53,6 +53,12 @@ class ConvergenceError(GraphError):
         super().__init__(message + (f"; {hint}" if hint else ""))
 
 
+class UnknownName(GraphError):
+    """The user named a node or edge that is not in the bundle (or a value out of range)."""
+
+    exit_code = 2
+
+
 @dataclass
 class IndexedGraph:
     """A bundle as integer arrays: node positions, edge endpoints and weights."""
@@ -614,7 +620,7 @@ def _targets(graph: IndexedGraph, target: str | None) -> np.ndarray:
         return np.flatnonzero(buyer_facing_mask(graph))
     position = graph.ids.get_indexer([target])[0]
     if position < 0:
-        raise GraphError(f"node {target!r} is not in the bundle")
+        raise UnknownName(f"node {target!r} is not in the bundle")
     return np.array([position])
 
 
@@ -797,7 +803,7 @@ def _contribution_targets(bundle, graph, contributions_for) -> np.ndarray:
         return np.flatnonzero(buyer_facing_mask(graph))
     positions = graph.ids.get_indexer(list(contributions_for))
     if (positions < 0).any():
-        raise GraphError("contributions_for names node id(s) not in the bundle")
+        raise UnknownName("contributions_for names node id(s) not in the bundle")
     return positions
 
 

@@ -17,7 +17,7 @@ from graphkit.cli import cli
 from graphkit.explain import explain_node, top_paths, whatif
 from graphkit.io import read_bundle, write_bundle
 from graphkit.model import GraphError
-from graphkit.propagate import map_next, propagate, source_scores_for
+from graphkit.propagate import UnknownName, map_next, propagate, source_scores_for
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_graphs"
 SAMPLE_NAMES = sorted(p.name for p in SAMPLES.iterdir() if (p / "expected.json").exists())
@@ -205,3 +205,12 @@ def test_cli_whatif(tmp_path):
     assert rows["curry"]["after"] == pytest.approx(0.2 * 0.45)  # BOM now unknown: full maker
     bad = run("whatif", str(folder), "--set-share", "maker,curry")
     assert bad.exit_code == 2 and "SRC,DST,SHARE" not in bad.output and "3 comma" in bad.output
+
+
+def test_cli_unknown_names_are_invalid_input(tmp_path):
+    folder = hostile_bundle(tmp_path)
+    with pytest.raises(UnknownName, match="'ghost'") as raised:
+        run("whatif", str(folder), "--remove-node", "ghost")
+    assert raised.value.exit_code == 2
+    with pytest.raises(UnknownName):
+        run("paths", str(folder), "--target", "ghost")
