@@ -44,7 +44,11 @@ def outputs_text(notebook: nbformat.NotebookNode) -> str:
 
 
 def without_neo4j() -> dict[str, str]:
-    return {k: v for k, v in os.environ.items() if not k.startswith("GRAPHKIT_NEO4J_")}
+    """This environment minus any Neo4j settings; the kernel imports graphkit from this repo."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("GRAPHKIT_NEO4J_")}
+    root = str(NOTEBOOKS.parent)
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [root, env.get("PYTHONPATH", "")]))
+    return env
 
 
 def test_committed_notebook_has_no_outputs():
