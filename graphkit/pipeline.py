@@ -71,10 +71,10 @@ def run_bundle(
 
 
 def _run_loaded(bundle, stage: Path, options: RunOptions, progress: Progress) -> RunResult:
-    from graphkit.explain import top_paths
+    from graphkit.explain import paths_for_buyer_facing
     from graphkit.propagate import map_next, propagate, read_priors, write_results
     from graphkit.report import ReportInput, exposed_products
-    from graphkit.screen.score import screen_nodes
+    from graphkit.screen.score import screen_nodes, source_evidence
 
     progress(f"{bundle.origin}: screening {len(bundle.nodes)} nodes")
     screening = screen_nodes(bundle.nodes).set_axis(bundle.nodes["id"].to_numpy())
@@ -84,8 +84,9 @@ def _run_loaded(bundle, stage: Path, options: RunOptions, progress: Progress) ->
     table = exposure.table
     exposed = exposed_products(table, options.mode)
     progress(f"{bundle.origin}: explaining {len(exposed)} exposed products")
-    paths = {n: top_paths(bundle, n, k=options.k, exposure=exposure) for n in exposed.index}
-    write_results(exposure, paths, stage, bundle=bundle)
+    all_paths = paths_for_buyer_facing(bundle, exposure, options.k, source_evidence(screening))
+    write_results(exposure, all_paths, stage, bundle=bundle)
+    paths = {node: all_paths.get(node, []) for node in exposed.index}
     views = _write_views(bundle, exposure, list(exposed.index), stage, options)
     upcoming = map_next(bundle, exposure, priors) if priors is not None else None
     generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")

@@ -175,24 +175,20 @@ def buyer_facing_mask(graph: IndexedGraph) -> np.ndarray:
 
 
 def source_scores_for(bundle: Bundle) -> pd.Series:
-    """Source scores: screening when available, else the explicit ``exposure`` column."""
+    """Source scores from screening (an explicit ``exposure`` wins), by node id."""
     return source_table_for(bundle)["source_score"]
 
 
 def source_table_for(bundle: Bundle) -> pd.DataFrame:
-    """Per node id: ``source_score`` and the ``evidence`` behind it (screening if installed)."""
+    """Per node id: ``source_score`` and the ``evidence`` behind it, from screening."""
     import pandas as pd
 
-    ids = bundle.nodes["id"].to_numpy()
-    try:
-        from graphkit.screen.score import screen_nodes
-    except ImportError:
-        scores = explicit_scores(bundle)
-        evidence = pd.Series("", index=ids).where(scores <= 0, "explicit exposure")
-        return pd.DataFrame({"source_score": scores, "evidence": evidence})
-    screened = screen_nodes(bundle.nodes).set_axis(ids)
-    evidence = screened["score_evidence"]
-    return pd.DataFrame({"source_score": screened["source_score"], "evidence": evidence})
+    from graphkit.screen.score import screen_nodes, source_evidence
+
+    screened = screen_nodes(bundle.nodes).set_axis(bundle.nodes["id"].to_numpy())
+    return pd.DataFrame(
+        {"source_score": screened["source_score"], "evidence": source_evidence(screened)}
+    )
 
 
 def explicit_scores(bundle: Bundle) -> pd.Series:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import io
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -232,7 +233,7 @@ def render_report_markdown(data: ReportInput) -> str:
     lines = [
         "# Forced-labour exposure report",
         "",
-        f"Bundle `{_md(c['bundle'])}` (sha256 {c['bundle_hash'][:16]}…), generated "
+        f"Bundle {_code(c['bundle'])} (sha256 {c['bundle_hash'][:16]}…), generated "
         f"{c['generated']}, mode **{c['mode']}**: {c['mode_meanings'][c['mode']]}.",
         "",
         f"> {c['caution']}",
@@ -256,7 +257,7 @@ def render_report_markdown(data: ReportInput) -> str:
     for p in c["products"]:
         lines += _md_product(p, c["mode"])
     lines += ["## Clean products", ""]
-    lines += [f"- {_md(p['name'])} (`{_md(p['id'])}`)" for p in c["clean"]] or ["- none"]
+    lines += [f"- {_md(p['name'])} ({_code(p['id'])})" for p in c["clean"]] or ["- none"]
     lines += ["", "## Map next", ""]
     lines += [_md(_pairs(r)) for r in c["map_next"]] or ["No priors given: no map-next list."]
     lines += ["", "## Data quality", ""]
@@ -269,7 +270,7 @@ def render_report_markdown(data: ReportInput) -> str:
 def _md_product(product: dict[str, Any], mode: str) -> list[str]:
     score = product["scores"][mode]
     view = f" — [view]({product['view']})" if product["view"] else ""
-    lines = [f"### {_md(product['name'])} (`{_md(product['id'])}`): {score:.3f}{view}", ""]
+    lines = [f"### {_md(product['name'])} ({_code(product['id'])}): {score:.3f}{view}", ""]
     for i, path in enumerate(product["paths"], 1):
         chain = " → ".join(_md(n) for n in path["chain"])
         lines.append(f"{i}. **{path['value']:.3f}** {chain}")
@@ -301,6 +302,16 @@ _MD_ESCAPES = str.maketrans(
         "_": "\\_",
     }
 )
+
+
+def _code(value: Any) -> str:
+    """Text from input data as an inline code span; a longer fence than any backtick run in
+    the text keeps it from closing early (CommonMark shows code spans literally)."""
+    text = str(value).replace("\n", " ")
+    longest = max((len(run) for run in re.findall("`+", text)), default=0)
+    fence = "`" * (longest + 1)
+    pad = " " if longest else ""
+    return f"{fence}{pad}{text}{pad}{fence}"
 
 
 def _md(value: Any) -> str:

@@ -153,3 +153,10 @@ def _explain(basis: str, score: float, row: dict) -> str:
         )
     where = row["geo_province"] or "no location found"
     return f"not in scope ({where}): score 0"
+
+
+def source_evidence(screened: pd.DataFrame) -> pd.Series:
+    """Per node, one line of evidence: the score rule, the address signals, the sector rule."""
+    screened_rows = screened["score_basis"] == "screened"
+    detail = "; address: " + screened["geo_evidence"] + "; sector: " + screened["sector_rule"]
+    return screened["score_evidence"] + detail.where(screened_rows, "")
