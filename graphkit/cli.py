@@ -664,8 +664,14 @@ def render_command(bundle_path, target, top, k, mode, cap, out) -> None:
 @click.option("--priors", type=click.Path(exists=True), help="Priors CSV for unmapped tiers.")
 @click.option("-k", "--k", "k", default=5, show_default=True, help="Top paths per product.")
 @click.option("--cap", default=500, show_default=True, help="Most nodes drawn in one view.")
+@click.option(
+    "--neo4j",
+    "use_neo4j",
+    is_flag=True,
+    help="Also load each bundle and its results into Neo4j (settings from GRAPHKIT_NEO4J_*).",
+)
 @FORMAT_OPTION
-def run_command(bundles, out_dir, mode, priors, k, cap, output_format) -> None:
+def run_command(bundles, out_dir, mode, priors, k, cap, use_neo4j, output_format) -> None:
     """Screen, propagate, explain, render and report, in one go.
 
     BUNDLES are bundle folders, .xlsx or .json files, or glob patterns. One bundle writes
@@ -681,7 +687,7 @@ def run_command(bundles, out_dir, mode, priors, k, cap, output_format) -> None:
     from graphkit.pipeline import RunOptions, batch_exit_code, run_many, summary_json
 
     paths = expand_bundle_patterns(bundles)
-    options = RunOptions(mode=mode, priors=priors, k=k, cap=cap)
+    options = RunOptions(mode=mode, priors=priors, k=k, cap=cap, neo4j=use_neo4j)
     quiet = output_format == "json"
     results = run_many(paths, out_dir, options, progress=lambda m: quiet or click.echo(m, err=True))
     if output_format == "json":

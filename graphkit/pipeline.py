@@ -27,6 +27,7 @@ class RunOptions:
     k: int = 5
     cap: int = 500
     overview_top: int = 10
+    neo4j: bool = False  # also load the bundle and its results into Neo4j (GRAPHKIT_NEO4J_*)
 
 
 @dataclass
@@ -93,6 +94,9 @@ def _run_loaded(bundle, stage: Path, options: RunOptions, progress: Progress) ->
     data = ReportInput(bundle, screening, table, paths, options.mode, views, upcoming, generated)
     progress(f"{bundle.origin}: writing report")
     _write_report(data, stage)
+    if options.neo4j:
+        progress(f"{bundle.origin}: storing the graph and its results in Neo4j")
+        _store_in_neo4j(bundle, table)
     facing = int(table["buyer_facing"].sum())
     status = EXPOSED if len(exposed) else OK
     return RunResult(bundle.origin, "", status, facing, len(exposed), list(exposed.index))
@@ -112,6 +116,15 @@ def _write_views(bundle, exposure, products, stage, options) -> dict[str, str]:
         overview = exposure_view(bundle, exposure, top=options.overview_top, **common)
         write_view(overview, stage / "views" / "overview.html")
     return views
+
+
+def _store_in_neo4j(bundle, table) -> None:
+    """Load the bundle into Neo4j and write the results back as exposure_* properties."""
+    from graphkit.store.neo4j import Neo4jStore
+
+    with Neo4jStore() as store:
+        store.load(bundle)
+        store.write_results(bundle, table)
 
 
 def view_slug(node_id: str) -> str:
