@@ -313,7 +313,11 @@ def out_edges(starts: np.ndarray, nodes: np.ndarray) -> np.ndarray:
 
 
 def _to_acc(values: np.ndarray, agg: str) -> np.ndarray:
-    return np.log1p(-values) if agg == "noisy_or" else values.astype(float, copy=True)
+    """Accumulator form: log(1 - p) for noisy-OR (-inf where p = 1, certain), else p."""
+    if agg != "noisy_or":
+        return values.astype(float, copy=True)
+    with np.errstate(divide="ignore"):
+        return np.log1p(-values)
 
 
 def _from_acc(acc: np.ndarray, agg: str) -> np.ndarray:

@@ -204,9 +204,16 @@ def report_context(data: ReportInput) -> dict[str, Any]:
         "summary": summary(data),
         "products": product_sections(data),
         "clean": [{"id": i, "name": r.get("name", "") or i} for i, r in clean.iterrows()],
-        "map_next": [] if data.map_next is None else data.map_next.head(20).to_dict("records"),
+        "map_next": _rounded_records(data.map_next),
         "quality": [_problem_record(p) for p in data.bundle.warnings],
     }
+
+
+def _rounded_records(frame: pd.DataFrame | None, rows: int = 20) -> list[dict[str, Any]]:
+    """The first rows of a table as records, numbers rounded for reading."""
+    if frame is None:
+        return []
+    return frame.head(rows).round(4).to_dict("records")
 
 
 def _problem_record(problem: Problem) -> dict[str, Any]:
@@ -259,7 +266,7 @@ def render_report_markdown(data: ReportInput) -> str:
     lines += ["## Clean products", ""]
     lines += [f"- {_md(p['name'])} ({_code(p['id'])})" for p in c["clean"]] or ["- none"]
     lines += ["", "## Map next", ""]
-    lines += [_md(_pairs(r)) for r in c["map_next"]] or ["No priors given: no map-next list."]
+    lines += _md_table(c["map_next"]) or ["No priors given: no map-next list."]
     lines += ["", "## Data quality", ""]
     lines += [f"- {_md(q['where'])}: {_md(q['message'])}" for q in c["quality"]] or ["- none"]
     lines += ["", "## Methodology", ""]
@@ -283,6 +290,14 @@ def _md_product(product: dict[str, Any], mode: str) -> list[str]:
                 f"{_md(hop['evidence']) or 'no evidence recorded'}"
             )
     return lines + [""]
+
+
+def _md_table(records: list[dict[str, Any]]) -> list[str]:
+    if not records:
+        return []
+    columns = list(records[0])
+    lines = ["| " + " | ".join(columns) + " |", "|" + "---|" * len(columns)]
+    return lines + ["| " + " | ".join(_md(r[c]) for c in columns) + " |" for r in records]
 
 
 def _pairs(mapping: dict[str, Any]) -> str:

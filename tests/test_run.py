@@ -189,3 +189,17 @@ def test_run_with_neo4j_stores_results(tmp_path, neo4j_env, monkeypatch):
     with Neo4jStore(Settings.from_env(neo4j_env)) as store:
         top = store.query("top_exposed_products")
     assert "c-km500" in [row["id"] for row in top]
+
+
+def test_priors_give_a_map_next_table(tmp_path):
+    out = tmp_path / "o"
+    priors = SAMPLES / "priors_illustrative.csv"
+    result = run_cli(
+        "run", str(SAMPLES / "apparel_ppe"), "--out", str(out), "--priors", str(priors)
+    )
+    assert result.returncode == 0, result.stderr
+    assert "Warning" not in result.stderr
+    md = (out / "report.md").read_text(encoding="utf-8")
+    map_next = md.split("## Map next")[1].split("## Data quality")[0]
+    assert "| supplier | name | unmapped | prior |" in map_next
+    assert len([line for line in map_next.splitlines() if line.startswith("| s-")]) >= 3

@@ -28,3 +28,15 @@ def test_ci_runs_the_readme_test_command():
     command = "bash tests/install_deps.sh && python -m pytest"
     assert f"```bash\n{command}\n```" in readme
     assert command in ci.splitlines()
+
+
+def test_public_api_resolves_lazily():
+    code = (
+        "import sys, graphkit\n"
+        "assert 'pandas' not in sys.modules\n"
+        "missing = [n for n in graphkit.__all__ if not hasattr(graphkit, n)]\n"
+        "print(missing)"
+    )
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "[]"
