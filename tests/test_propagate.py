@@ -1,0 +1,348 @@
+"""The propagation engine against brute force, hand-computed cases and its invariants."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from engine_graphs import (
+    brute_path,
+    brute_reach,
+    brute_share,
+    cheese_sandwich,
+    graphs,
+    make_bundle,
+    plain_graph,
+    reach_equation,
+)
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graphkit.model import GraphError
+from graphkit.propagate import (
+    ConvergenceError,
+    buyer_facing,
+    index_graph,
+    propagate,
+    share_scores,
+)
+
+SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def scores(bundle, **kwargs) -> pd.DataFrame:
+    return propagate(bundle, **kwargs).table
+
+
+@SETTINGS
+@given(graphs(acyclic=True))
+def test_share_and_path_equal_brute_force_over_all_paths(bundle):
+    table = scores(bundle)
+    for node in table.index:
+        assert table.at[node, "share"] == pytest.approx(brute_share(bundle, node), abs=1e-9)
+        assert table.at[node, "path"] == pytest.approx(brute_path(bundle, node), abs=1e-12)
+
+
+@SETTINGS
+@given(graphs(acyclic=False))
+def test_reach_is_a_fixpoint_on_cyclic_graphs(bundle):
+    table = scores(bundle)
+    s, _, into = plain_graph(bundle)
+    p = table["reach"].to_dict()
+    rhs = reach_equation(s, into, p)
+    for node in p:
+        assert p[node] == pytest.approx(rhs[node], abs=1e-9)
+
+
+def _with_confidence_cap(bundle, cap: float):
+    bundle.edges["confidence"] = bundle.edges["confidence"].fillna(1.0).clip(upper=cap)
+    return bundle
+
+
+@SETTINGS
+@given(graphs(acyclic=False, max_nodes=5))
+def test_reach_is_the_least_fixpoint(bundle):
+    """Kleene iteration from p = 0 converges to the least fixpoint; the engine must match it."""
+    bundle = _with_confidence_cap(bundle, 0.9)  # keeps the slow brute-force iteration short
+    table = scores(bundle, modes=("reach",))
+    least = brute_reach(bundle, iterations=3_000)
+    for node, value in least.items():
+        assert table.at[node, "reach"] == pytest.approx(value, abs=1e-9)
+
+
+@SETTINGS
+@given(graphs(acyclic=False))
+def test_share_iteration_matches_a_direct_sparse_solve_on_cycles(bundle):
+    graph = index_graph(bundle)
+    s = np.nan_to_num(bundle.nodes["exposure"].to_numpy(float))
+    try:
+        direct = share_scores(graph, s, direct=True)
+    except ConvergenceError:  # singular: the iteration must fail too or find a solution
+        try:
+            x = share_scores(graph, s, max_iter=5_000)
+        except ConvergenceError:
+            return
+        _, value_added, into = plain_graph(bundle)
+        for v, node in enumerate(graph.ids):
+            rhs = value_added[node] * s[v] + sum(
+                e[1] * (s if e[3] else x)[graph.ids.get_loc(e[0])] for e in into[node]
+            )
+            assert x[v] == pytest.approx(rhs, abs=1e-9)
+        return
+    assert share_scores(graph, s) == pytest.approx(direct, abs=1e-9)
+
+
+@SETTINGS
+@given(graphs(acyclic=False))
+def test_scores_are_in_unit_interval_and_zero_where_no_source_reaches(bundle):
+    try:
+        exposure = propagate(bundle)
+    except ConvergenceError:  # a loop of shares summing to 1: singular, reported
+        return
+    table = exposure.table
+    certain = type(bundle)(bundle.nodes, bundle.edges.assign(confidence=1.0))
+    linked = scores(certain, modes=("path",))["tier"].notna()  # share mode ignores confidence
+    for mode in ("reach", "share", "path"):
+        assert table[mode].notna().all()
+        assert table[mode].between(0, 1).all()
+        unreached = linked if mode == "share" else table["tier"].notna()
+        assert (table.loc[~unreached, mode] == 0).all()
+    assert ((table["path"] > 0) == table["tier"].notna()).all()
+    assert (table["path"] <= table["reach"] + 1e-12).all()
+
+
+@SETTINGS
+@given(graphs(acyclic=False), st.data())
+def test_monotone_in_source_scores_and_confidences(bundle, data):
+    before = scores(bundle, modes=("reach", "path"))
+    raised = bundle.nodes.copy()
+    node = data.draw(st.integers(0, len(raised) - 1))
+    raised.loc[node, "exposure"] = 1.0
+    edges = bundle.edges.copy()
+    if len(edges):
+        edge = data.draw(st.integers(0, len(edges) - 1))
+        edges.loc[edge, "confidence"] = 1.0
+    after = scores(type(bundle)(raised, edges), modes=("reach", "path"))
+    for mode in ("reach", "path"):
+        assert (after[mode] >= before[mode] - 1e-12).all()
+
+
+@SETTINGS
+@given(graphs(acyclic=True), st.data())
+def test_share_is_monotone_in_source_scores(bundle, data):
+    before = scores(bundle, modes=("share",))
+    raised = bundle.nodes.copy()
+    raised.loc[data.draw(st.integers(0, len(raised) - 1)), "exposure"] = 1.0
+    after = scores(type(bundle)(raised, bundle.edges), modes=("share",))
+    assert (after["share"] >= before["share"] - 1e-12).all()
+
+
+@SETTINGS
+@given(graphs(acyclic=False))
+def test_share_contributions_sum_to_the_score(bundle):
+    try:
+        exposure = propagate(bundle, modes=("share",), contributions_for="all")
+    except ConvergenceError:
+        return
+    parts = exposure.contributions.groupby("target")["amount"].sum()
+    summed = parts.reindex(exposure.table.index, fill_value=0.0)
+    assert summed.to_numpy() == pytest.approx(exposure.table["share"].to_numpy(), abs=1e-9)
+
+
+@SETTINGS
+@given(graphs(acyclic=False))
+def test_reach_and_path_contributions_are_single_source_runs(bundle):
+    """A reach/path contribution = the target's score if that source were the only one."""
+    exposure = propagate(bundle, modes=("reach", "path"), contributions_for="all")
+    source_ids = exposure.table.index[exposure.table["source_score"] > 0]
+    for source in source_ids[:2]:
+        only = exposure.table["source_score"].where(exposure.table.index == source, 0.0)
+        alone = scores(bundle, source_scores=only, modes=("reach", "path"))
+        for mode in ("reach", "path"):
+            got = exposure.contributions.query("source == @source and mode == @mode")
+            got = got.set_index("target")["amount"].reindex(alone.index, fill_value=0.0)
+            assert got.to_numpy() == pytest.approx(alone[mode].to_numpy(), abs=1e-9)
+        n_sources_ok = exposure.table["n_sources"] >= (alone["path"] > 0).astype(int)
+        assert n_sources_ok.all()
+
+
+# --- hand-computed cases ---------------------------------------------------------------------
+
+
+def test_cheese_sandwich_is_not_tainted_by_the_makers_prawns():
+    table = scores(cheese_sandwich())
+    # the maker buys prawns: exposed as a company (reach 0.9, share 0.5 x 0.9)
+    assert table.at["maker", "reach"] == pytest.approx(0.9)
+    assert table.at["maker", "share"] == pytest.approx(0.45)
+    # its curry holds the prawns: exposed through the PART_OF edge only
+    assert table.at["curry", "reach"] == pytest.approx(0.9)
+    assert table.at["curry", "share"] == pytest.approx(0.4 * 0.9)
+    # its sandwich does not: the MAKES edge into a known BOM carries s(maker) = 0
+    for mode in ("reach", "share", "path"):
+        assert table.at["sandwich", mode] == 0.0
+    assert pd.isna(table.at["sandwich", "tier"])
+    # the retailer: curry edge confidence 0.8, share 0.5
+    assert table.at["retailer", "reach"] == pytest.approx(0.8 * 0.9)
+    assert table.at["retailer", "share"] == pytest.approx(0.5 * 0.4 * 0.9)
+    assert table.at["retailer", "path"] == pytest.approx(0.72)
+    assert table.at["retailer", "tier"] == 3
+    assert table.at["retailer", "top_sources"] == "prawnco=0.18"
+
+
+def test_makes_into_unknown_bom_carries_the_makers_full_exposure():
+    bundle = make_bundle(
+        [("fab", "supplier", 0.5), ("maker", "supplier", None), ("gadget", "component", None)],
+        [("fab", "maker", 0.4, 1.0), ("maker", "gadget", 1.0, 0.5)],
+    )
+    table = scores(bundle)
+    assert table.at["gadget", "reach"] == pytest.approx(0.25)
+    assert table.at["gadget", "share"] == pytest.approx(0.2)
+    assert table.at["gadget", "path"] == pytest.approx(0.25)
+
+
+def test_a_maker_own_score_reaches_its_bom_product():
+    bundle = make_bundle(
+        [("maker", "supplier", 0.6), ("part", "component", None), ("product", "component", None)],
+        [("part", "product", 0.7, None), ("maker", "product", 0.3, 0.5)],
+    )
+    table = scores(bundle)
+    assert table.at["product", "reach"] == pytest.approx(0.3)
+    assert table.at["product", "share"] == pytest.approx(0.3 * 0.6)
+    assert table.at["product", "tier"] == 1
+
+
+def test_noisy_or_of_two_independent_sources():
+    bundle = make_bundle(
+        [("a", "supplier", 0.5), ("b", "supplier", 0.4), ("c", "supplier", 0.0)],
+        [("a", "c", 0.2, 1.0), ("b", "c", 0.3, 0.5)],
+    )
+    table = scores(bundle)
+    assert table.at["c", "reach"] == pytest.approx(1 - 0.5 * 0.8)
+    assert table.at["c", "share"] == pytest.approx(0.2 * 0.5 + 0.3 * 0.4)
+    assert table.at["c", "path"] == pytest.approx(0.5)
+    assert table.at["c", "n_sources"] == 2
+    assert table.at["c", "top_sources"] == "b=0.12; a=0.1"
+
+
+def test_missing_shares_split_the_remainder_and_are_marked():
+    bundle = make_bundle(
+        [
+            ("a", "supplier", 1.0),
+            ("b", "supplier", 0.0),
+            ("c", "supplier", 0.0),
+            ("d", "supplier", 0.0),
+        ],
+        [("a", "d", 0.4, None), ("b", "d", None, None), ("c", "d", None, None)],
+    )
+    graph = index_graph(bundle)
+    assert graph.share.tolist() == pytest.approx([0.4, 0.3, 0.3])
+    table = scores(bundle)
+    assert table.at["d", "share_imputed"] and not table.at["a", "share_imputed"]
+    assert table.at["d", "unmapped"] == 0.0 and table.at["a", "unmapped"] == 1.0
+
+
+def test_a_certain_loop_saturates_but_an_unfed_loop_stays_at_zero():
+    """Least fixpoint: exposure entering a confidence-1 loop circulates to 1; a loop nothing
+    exposed enters stays at 0 (p = 1 there would also satisfy the equations)."""
+    bundle = make_bundle(
+        [
+            ("src", "supplier", 1e-6),
+            ("a", "supplier", None),
+            ("b", "supplier", None),
+            ("x", "supplier", None),
+            ("y", "supplier", None),
+        ],
+        [
+            ("src", "a", 0.1, 1.0),
+            ("a", "b", 0.5, 1.0),
+            ("b", "a", 0.5, 1.0),
+            ("x", "y", 0.5, 1.0),
+            ("y", "x", 0.5, 1.0),
+        ],
+    )
+    table = scores(bundle)
+    assert table.at["a", "reach"] == 1.0 and table.at["b", "reach"] == 1.0
+    assert table.at["x", "reach"] == 0.0 and table.at["y", "reach"] == 0.0
+    assert table.at["a", "path"] == pytest.approx(1e-6)
+
+
+def test_non_convergence_raises_a_clear_error():
+    bundle = make_bundle(
+        [("a", "supplier", 0.5), ("b", "supplier", None), ("c", "supplier", None)],
+        [("a", "b", 0.1, 0.99), ("b", "c", 0.9, 0.99), ("c", "b", 0.9, 0.99)],
+    )
+    with pytest.raises(ConvergenceError, match=r"reach mode did not converge.*after 3 iter"):
+        propagate(bundle, modes=("reach",), max_iter=3)
+    assert issubclass(ConvergenceError, GraphError)
+
+
+def test_a_loop_of_shares_summing_to_one_is_reported_as_singular():
+    bundle = make_bundle(
+        [("a", "supplier", 0.5), ("b", "supplier", None), ("c", "supplier", None)],
+        [("b", "c", 1.0, 1.0), ("c", "b", 1.0, 1.0), ("a", "c", 0.0, 1.0)],
+    )
+    graph = index_graph(bundle)
+    with pytest.raises(ConvergenceError, match="share"):
+        share_scores(graph, np.array([0.5, 0.2, 0.0]), max_iter=1_000)
+    with pytest.raises(ConvergenceError, match="singular"):
+        share_scores(graph, np.array([0.5, 0.2, 0.0]), direct=True)
+
+
+def test_modes_not_computed_are_nan_and_unknown_modes_rejected():
+    table = scores(cheese_sandwich(), modes=("path",))
+    assert table["reach"].isna().all() and table["share"].isna().all()
+    assert table["path"].notna().all()
+    with pytest.raises(GraphError, match="unknown mode"):
+        propagate(cheese_sandwich(), modes=("fastest",))
+
+
+def test_source_scores_parameter_overrides_the_exposure_column():
+    bundle = cheese_sandwich()
+    override = pd.Series({"dairy": 1.0})
+    table = scores(bundle, source_scores=override)
+    assert table.at["prawnco", "source_score"] == 0.0
+    assert table.at["sandwich", "reach"] == pytest.approx(1.0)
+    assert table.at["curry", "reach"] == 0.0
+
+
+def test_buyer_facing_nodes():
+    facing = buyer_facing(cheese_sandwich())
+    assert sorted(facing.index[facing]) == ["curry", "retailer", "sandwich"]
+    # curry/sandwich are USED_BY the retailer but not PART_OF anything: still final products
+
+
+def test_priors_add_expected_exposure_on_unmapped_inputs(tmp_path):
+    bundle = make_bundle(
+        [("a", "supplier", None), ("b", "supplier", None), ("c", "supplier", None)],
+        [("a", "c", 0.5, 1.0), ("b", "c", 0.2, 1.0)],
+    )
+    bundle.nodes["country"] = ["CN", "VN", "DE"]
+    bundle.nodes["sector"] = ["apparel", "apparel", "retail"]
+    priors = tmp_path / "priors.csv"
+    priors.write_text(
+        "# ILLUSTRATIVE\ncountry,sector,expected_exposure\nCN,apparel,0.2\n*,apparel,0.05\n"
+        "*,*,0.01\n"
+    )
+    table = scores(bundle, priors=str(priors))
+    assert table["reach"].eq(0).all() and table["share"].eq(0).all()
+    assert table["prior"].tolist() == [0.2, 0.05, 0.01]
+    expected_c = 1 - (1 - 0.2) * (1 - 0.05) * (1 - 0.01)  # c has 0.3 unmapped
+    assert table.at["c", "reach_expected"] == pytest.approx(expected_c)
+    assert table.at["c", "share_expected"] == pytest.approx(0.5 * 0.2 + 0.2 * 0.05 + 0.3 * 0.01)
+
+
+def test_bad_priors_are_rejected(tmp_path):
+    priors = tmp_path / "priors.csv"
+    priors.write_text("country,sector,expected_exposure\nCN,*,2\n")
+    with pytest.raises(GraphError, match="row 2"):
+        propagate(cheese_sandwich(), priors=str(priors))
+
+
+def test_never_nan_even_with_missing_everything():
+    bundle = make_bundle(
+        [("a", "supplier", math.nan), ("b", "component", None)], [("a", "b", None, None)]
+    )
+    table = scores(bundle)
+    assert table[["reach", "share", "path"]].notna().all().all()
