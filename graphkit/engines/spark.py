@@ -20,10 +20,12 @@ DataFrame expressions are used (no Python UDFs), so executors need no Python pac
 from __future__ import annotations
 
 import json
+import math
 import os
 import shutil
 import tempfile
 import time
+import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -43,6 +45,7 @@ from graphkit.model import (
     InvalidInput,
     Problem,
 )
+from graphkit.propagate import MODES, ConvergenceError, certain_loops
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -52,7 +55,6 @@ if TYPE_CHECKING:
 
     from graphkit.model import Bundle
 
-MODES = ("reach", "share", "path")
 INSTALL_HINT = "pip install 'graphkit[spark]'"
 #: columns of the exposures table, in the embedded engine's order
 OUTPUT_COLUMNS = (
@@ -70,15 +72,14 @@ OUTPUT_COLUMNS = (
 )
 EXPOSURES_DIR = "exposures.parquet"
 RUN_FILE = "run.json"
-CHECKPOINT_EVERY = 5
+#: a reliable checkpoint (when a checkpoint dir is set) every this many iterations
+CHECKPOINT_EVERY = 10
+#: reach saturates loops of certain edges; their core is collected to the driver up to this
+CERTAIN_CORE_LIMIT = 5_000_000
 _AGG = {"reach": "noisy_or", "share": "sum", "path": "max"}
 _WEIGHT = {"reach": "confidence", "share": "share", "path": "confidence"}
 #: a cell a spreadsheet-safe CSV writer prefixed with one apostrophe (graphkit.io.safe_csv)
 _ESCAPED_FORMULA = r"^'(?='*[=+\-@\t\r])"
-
-
-class ConvergenceError(GraphError):
-    """A mode did not converge on Spark within max_iter iterations (or diverged)."""
 
 
 def require_pyspark() -> Any:
@@ -366,7 +367,8 @@ def propagate(
     own = weighted.where("own")
     carry = weighted.where("not own").select("src", "dst", "confidence", "share")
     carry = carry.repartition("src").persist()
-    state = _initial_state(scores, own, node_stats, modes)
+    looped = certain_loop_nodes(carry) if "reach" in modes else None
+    state = _initial_state(scores, own, node_stats, modes, looped)
     state, iterations, residuals = _iterate(state, carry, modes, tol, max_iter, checkpoint_every)
     table = _exposure_table(nodes, edges, scores, node_stats, state, modes).persist()
     table.count()
@@ -487,8 +489,8 @@ def _inflow(edges: DataFrame, upstream: DataFrame, modes: tuple[str, ...]) -> Da
     return joined.groupBy(F.col("dst").alias("id")).agg(*aggregates, tier)
 
 
-def _initial_state(scores, own, node_stats, modes) -> DataFrame:
-    """id, fixed_<mode>, <mode> (= fixed), fixed_tier, tier: before any iteration."""
+def _initial_state(scores, own, node_stats, modes, looped) -> DataFrame:
+    """id, fixed_<mode>, <mode> (= fixed), fixed_tier, tier, saturate: before any step."""
     from pyspark.sql import functions as F
 
     upstream = scores.select(
@@ -498,6 +500,9 @@ def _initial_state(scores, own, node_stats, modes) -> DataFrame:
     )
     state = scores.join(_inflow(own, upstream, modes), "id", "left")
     state = state.join(node_stats, "id", "left")
+    if looped is not None:
+        state = state.join(looped.withColumn("saturate", F.lit(True)), "id", "left")
+    saturate = F.coalesce(F.col("saturate"), F.lit(False)) if looped is not None else F.lit(False)
     unmapped = F.coalesce("unmapped", F.lit(1.0))
     terms = {"reach": F.col("s"), "share": unmapped * F.col("s"), "path": F.col("s")}
     fixed = {m: _combine(m, terms[m], _reduced(m)) for m in modes}
@@ -508,6 +513,7 @@ def _initial_state(scores, own, node_stats, modes) -> DataFrame:
         *(fixed[m].alias(m) for m in modes),
         tier.alias("fixed_tier"),
         tier.alias("tier"),
+        saturate.alias("saturate"),
     ).repartition("id")
 
 
@@ -522,6 +528,8 @@ def _step(state: DataFrame, carry: DataFrame, modes: tuple[str, ...]) -> DataFra
     )
     joined = state.join(_inflow(carry, upstream, modes), "id", "left")
     new = {m: _combine(m, F.col(f"fixed_{m}"), _reduced(m)) for m in modes}
+    if "reach" in new:  # on a loop of certain edges any exposure circulates to certainty
+        new["reach"] = F.when(F.col("saturate") & (new["reach"] > 0), 1.0).otherwise(new["reach"])
     tier = F.least("fixed_tier", "tier_in")
     tier_changed = (~tier.eqNullSafe(F.col("tier"))).cast("double")
     return joined.select(
@@ -530,42 +538,77 @@ def _step(state: DataFrame, carry: DataFrame, modes: tuple[str, ...]) -> DataFra
         *(new[m].alias(m) for m in modes),
         "fixed_tier",
         tier.alias("tier"),
+        "saturate",
         *(F.abs(new[m] - F.col(m)).alias(f"delta_{m}") for m in modes),
         tier_changed.alias("delta_tier"),
     )
 
 
 def _iterate(state, carry, modes, tol, max_iter, checkpoint_every):
-    """Iterate to the fixpoint; a checkpoint every ``checkpoint_every`` steps cuts lineage."""
+    """Iterate to the fixpoint; every step is materialised by a local checkpoint (cutting
+    the lineage), every ``checkpoint_every`` steps by a reliable one if a dir is set."""
     from pyspark.sql import functions as F
 
-    state = state.persist()
+    state = state.localCheckpoint(eager=True)
     deltas = [*modes, "tier"]
+    residuals = dict.fromkeys(deltas, float("inf"))
     for iteration in range(1, max_iter + 1):
-        new = _step(state, carry, modes).persist()
-        row = new.agg(*(F.max(f"delta_{d}").alias(d) for d in deltas)).first()
+        state = _checkpoint(_step(state, carry, modes), iteration % checkpoint_every == 0)
+        row = state.agg(*(F.max(f"delta_{d}").alias(d) for d in deltas)).first()
         residuals = {d: float(row[d] or 0.0) for d in deltas}
-        state.unpersist()
-        state = new
-        if checkpoint_every and iteration % checkpoint_every == 0:
-            state = _checkpoint(new)
-            new.unpersist()
-        worst = max(residuals.values())
-        if worst != worst or worst == float("inf"):
-            raise ConvergenceError(f"propagation diverged at iteration {iteration}: {residuals}")
-        if worst <= tol:
+        worst = max(residuals, key=lambda d: residuals[d])
+        if residuals[worst] <= tol:
             return state, iteration, residuals
-    raise ConvergenceError(
-        f"no convergence after {max_iter} iteration(s) (residuals {residuals}); "
-        "raise max_iter or tol, or check for a loop of shares summing to 1"
-    )
+        if not math.isfinite(residuals[worst]):
+            raise ConvergenceError(worst, iteration, residuals[worst], "diverged")
+    hint = "a loop of shares sums to 1?" if worst == "share" else "raise max_iter or tol"
+    raise ConvergenceError(worst, max_iter, residuals[worst], hint)
 
 
-def _checkpoint(frame: DataFrame) -> DataFrame:
-    """A reliable checkpoint when a checkpoint dir is set, else a local one."""
-    if frame.sparkSession.sparkContext.getCheckpointDir():
+def _checkpoint(frame: DataFrame, reliable: bool) -> DataFrame:
+    """Materialise ``frame`` and cut its lineage: reliably if asked and a dir is set."""
+    if reliable and frame.sparkSession.sparkContext.getCheckpointDir():
         return frame.checkpoint(eager=True)
     return frame.localCheckpoint(eager=True)
+
+
+def certain_loop_nodes(carry: DataFrame) -> DataFrame:
+    """Ids on a loop of confidence-1 edges (reach saturates them, as the embedded engine does).
+
+    Nodes without a certain in-edge or out-edge are trimmed in Spark until none is left;
+    the remaining core (loops and the chains between them) is small in supply chains and is
+    solved on the driver with the embedded engine's strongly-connected-components test.
+    """
+    import numpy as np
+    import pandas as pd
+    from pyspark.sql import functions as F
+
+    sure = carry.where(F.col("confidence") >= 1.0).select("src", "dst").distinct()
+    sure = sure.localCheckpoint(eager=True)
+    size, previous = sure.count(), None
+    while size and size != previous:
+        heads = sure.select(F.col("dst").alias("src")).distinct()
+        tails = sure.select(F.col("src").alias("dst")).distinct()
+        sure = sure.join(heads, "src", "semi").join(tails, "dst", "semi")
+        sure = sure.localCheckpoint(eager=True)
+        size, previous = sure.count(), size
+    spark = carry.sparkSession
+    if size > CERTAIN_CORE_LIMIT:
+        raise GraphError(
+            f"{size} edges lie on or between loops of confidence-1 edges (limit "
+            f"{CERTAIN_CORE_LIMIT}); run with modes share,path or raise CERTAIN_CORE_LIMIT"
+        )
+    core = sure.toPandas()
+    ids = pd.Index(pd.unique(core[["src", "dst"]].to_numpy().ravel()))
+    core_graph = types.SimpleNamespace(  # the fields certain_loops reads
+        n=len(ids),
+        src=ids.get_indexer(core["src"]),
+        dst=ids.get_indexer(core["dst"]),
+        confidence=np.ones(len(core)),
+        own=np.zeros(len(core), dtype=bool),
+    )
+    looped = ids[certain_loops(core_graph)] if len(ids) else ids
+    return spark.createDataFrame(pd.DataFrame({"id": looped.astype(str)}), "id string")
 
 
 def _exposure_table(nodes, edges, scores, node_stats, state, modes) -> DataFrame:
