@@ -20,6 +20,7 @@ DataFrame expressions are used (no Python UDFs), so executors need no Python pac
 from __future__ import annotations
 
 import json
+import logging
 import math
 import os
 import shutil
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 
     from graphkit.model import Bundle
 
+log = logging.getLogger(__name__)
 INSTALL_HINT = "pip install 'graphkit[spark]'"
 #: columns of the exposures table, in the embedded engine's order
 OUTPUT_COLUMNS = (
@@ -104,7 +106,11 @@ def session(
         master = "local[*]"
     if master:
         builder = builder.master(master)
-    settings = {"spark.ui.showConsoleProgress": "false", **(conf or {})}
+    settings = {
+        "spark.ui.showConsoleProgress": "false",
+        "spark.sql.execution.arrow.pyspark.enabled": "true",
+        **(conf or {}),
+    }
     for key, value in settings.items():
         builder = builder.config(key, value)
     spark = builder.getOrCreate()
@@ -545,17 +551,23 @@ def _step(state: DataFrame, carry: DataFrame, modes: tuple[str, ...]) -> DataFra
 
 
 def _iterate(state, carry, modes, tol, max_iter, checkpoint_every):
-    """Iterate to the fixpoint; every step is materialised by a local checkpoint (cutting
-    the lineage), every ``checkpoint_every`` steps by a reliable one if a dir is set."""
+    """Iterate to the fixpoint. Each step is one Spark job: it is materialised by a local
+    checkpoint (cutting the lineage; a reliable one every ``checkpoint_every`` steps if a
+    checkpoint dir is set) and observed for its max-delta in the same pass."""
+    from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
     state = state.localCheckpoint(eager=True)
     deltas = [*modes, "tier"]
     residuals = dict.fromkeys(deltas, float("inf"))
     for iteration in range(1, max_iter + 1):
-        state = _checkpoint(_step(state, carry, modes), iteration % checkpoint_every == 0)
-        row = state.agg(*(F.max(f"delta_{d}").alias(d) for d in deltas)).first()
-        residuals = {d: float(row[d] or 0.0) for d in deltas}
+        observed = Observation(f"graphkit-step-{iteration}")
+        step = _step(state, carry, modes).observe(
+            observed, *(F.max(f"delta_{d}").alias(d) for d in deltas)
+        )
+        state = _checkpoint(step, iteration % checkpoint_every == 0)
+        residuals = {d: float(observed.get[d] or 0.0) for d in deltas}
+        log.info("step %d: max change %s", iteration, residuals)
         worst = max(residuals, key=lambda d: residuals[d])
         if residuals[worst] <= tol:
             return state, iteration, residuals
@@ -575,9 +587,10 @@ def _checkpoint(frame: DataFrame, reliable: bool) -> DataFrame:
 def certain_loop_nodes(carry: DataFrame) -> DataFrame:
     """Ids on a loop of confidence-1 edges (reach saturates them, as the embedded engine does).
 
-    Nodes without a certain in-edge or out-edge are trimmed in Spark until none is left;
-    the remaining core (loops and the chains between them) is small in supply chains and is
-    solved on the driver with the embedded engine's strongly-connected-components test.
+    The certain edges go to the driver for the embedded engine's strongly-connected-
+    components test; above CERTAIN_CORE_LIMIT edges, nodes without a certain in-edge or
+    out-edge are first trimmed away in Spark (what remains are the loops and the chains
+    between them, small in supply chains).
     """
     import numpy as np
     import pandas as pd
@@ -586,13 +599,12 @@ def certain_loop_nodes(carry: DataFrame) -> DataFrame:
     sure = carry.where(F.col("confidence") >= 1.0).select("src", "dst").distinct()
     sure = sure.localCheckpoint(eager=True)
     size, previous = sure.count(), None
-    while size and size != previous:
+    while size > CERTAIN_CORE_LIMIT and size != previous:
         heads = sure.select(F.col("dst").alias("src")).distinct()
         tails = sure.select(F.col("src").alias("dst")).distinct()
         sure = sure.join(heads, "src", "semi").join(tails, "dst", "semi")
         sure = sure.localCheckpoint(eager=True)
         size, previous = sure.count(), size
-    spark = carry.sparkSession
     if size > CERTAIN_CORE_LIMIT:
         raise GraphError(
             f"{size} edges lie on or between loops of confidence-1 edges (limit "
