@@ -620,7 +620,8 @@ def certain_loop_nodes(carry: DataFrame) -> DataFrame:
         own=np.zeros(len(core), dtype=bool),
     )
     looped = ids[certain_loops(core_graph)] if len(ids) else ids
-    return spark.createDataFrame(pd.DataFrame({"id": looped.astype(str)}), "id string")
+    frame = pd.DataFrame({"id": looped.astype(str)})
+    return carry.sparkSession.createDataFrame(frame, "id string")
 
 
 def _exposure_table(nodes, edges, scores, node_stats, state, modes) -> DataFrame:
