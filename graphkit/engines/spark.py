@@ -107,6 +107,7 @@ def session(
     if master:
         builder = builder.master(master)
     settings = {
+        **_local_defaults(master),
         "spark.ui.showConsoleProgress": "false",
         "spark.sql.execution.arrow.pyspark.enabled": "true",
         **(conf or {}),
@@ -116,6 +117,15 @@ def session(
     spark = builder.getOrCreate()
     spark.sparkContext.setLogLevel("ERROR")
     return spark
+
+
+def _local_defaults(master: str | None) -> dict[str, str]:
+    """In local mode, shuffle into a few partitions per core, not Spark's default 200."""
+    if not master or not master.startswith("local"):
+        return {}
+    cores = master.partition("[")[2].rstrip("]").split(",")[0]
+    count = (os.cpu_count() or 2) if cores in ("", "*") else int(cores)
+    return {"spark.sql.shuffle.partitions": str(2 * count)}
 
 
 # --- reading nodes and edges ----------------------------------------------------------------
