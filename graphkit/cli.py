@@ -406,8 +406,8 @@ def spark_propagate(source, out_dir, master, mode, tol, max_iter, conf, output_f
 
     BUNDLE_OR_PARQUET is a bundle folder (CSV), a Parquet export (`graphkit export
     --parquet`) or a remote Parquet export. Source scores come from a `source_score`
-    column (the export adds it from screening), else from `exposure`. Same results as
-    `graphkit propagate` (the embedded engine), to 1e-9.
+    column (the export adds it from screening), else from `exposure`. With an export's
+    scores the results equal `graphkit propagate` (embedded engine) to 1e-9.
 
     \b
     Example:
