@@ -338,7 +338,7 @@ MODE_CHOICE = click.Choice(["reach", "share", "path", "all"])
 
 
 def _load_for_propagation(bundle_path: str):
-    """Read the bundle and its source scores (screening if installed, else explicit)."""
+    """Read the bundle and its source scores and evidence (screening; explicit exposure wins)."""
     from graphkit.io import read_bundle
     from graphkit.propagate import source_table_for
 
@@ -352,15 +352,30 @@ def _load_for_propagation(bundle_path: str):
 @click.option("--priors", type=click.Path(exists=True, dir_okay=False), help="Priors CSV.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False), required=True)
 @click.option("-k", "k", type=click.IntRange(1, 100), default=5, show_default=True)
-def propagate_command(bundle_path: str, mode: str, priors: str | None, out_dir: str, k: int):
+@click.option(
+    "--engine",
+    type=click.Choice(["embedded", "spark"]),
+    default="embedded",
+    show_default=True,
+    help="embedded: numpy/scipy in memory, with paths and contributions; spark: Apache Spark.",
+)
+@click.option("--master", default=None, help="Spark master URL with --engine spark.")
+def propagate_command(bundle_path, mode, priors, out_dir, k, engine, master) -> None:
     """Propagate exposure to every node; write exposures, paths, contributions and run info.
+
+    With --engine spark the scores (exposures.parquet) come from Spark instead, equal to
+    the embedded engine's to 1e-9; paths, contributions and priors stay embedded-only.
 
     \b
     Example:
       graphkit propagate sample_graphs/electronics_machinery --out results/
+      graphkit propagate sample_graphs/electronics_machinery --engine spark --out results-spark
     """
     import time
 
+    if engine == "spark":
+        _propagate_on_spark(bundle_path, mode, priors, out_dir, master)
+        return
     from graphkit.explain import paths_for_buyer_facing
     from graphkit.propagate import MODES, propagate, write_results
 
@@ -382,6 +397,24 @@ def propagate_command(bundle_path: str, mode: str, priors: str | None, out_dir: 
     click.echo(f"{len(exposure.table)} nodes, {len(facing)} buyer-facing; wrote:")
     for path in files:
         click.echo(f"  {path}")
+
+
+def _propagate_on_spark(bundle_path, mode, priors, out_dir, master) -> None:
+    """Screen here, export Parquet with the scores to a temporary folder, run Spark on it."""
+    import tempfile
+    from pathlib import Path
+
+    from graphkit.engines import spark as spark_engine
+    from graphkit.engines.parquet import export_parquet
+
+    if priors:
+        raise click.UsageError("--priors works with the embedded engine only")
+    bundle, sources = _load_for_propagation(bundle_path)
+    modes = spark_engine.MODES if mode == "all" else (mode,)
+    with tempfile.TemporaryDirectory(prefix="graphkit-spark-") as staging:
+        staged = export_parquet(bundle, Path(staging) / "input", sources["source_score"])
+        summary = spark_engine.run(str(staged), out_dir, master, modes)
+    click.echo(f"{summary['nodes']} nodes on {summary['master']}; wrote {summary['output']}")
 
 
 def _file_sha256(path: str) -> str:

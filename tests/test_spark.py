@@ -191,6 +191,24 @@ def test_cli_export_then_spark_propagate(spark, tmp_path):
     assert pd.read_parquet(tmp_path / "out" / "exposures.parquet")["share"].isna().all()
 
 
+def test_propagate_engine_spark_equals_embedded(spark, tmp_path):
+    sample = ROOT / "sample_graphs" / "electronics_machinery"
+    args = ["propagate", str(sample), "--engine", "spark", "--master", "local[2]"]
+    ran = CliRunner().invoke(cli, [*args, "--out", str(tmp_path / "out")])
+    assert ran.exit_code == 0, ran.output
+    table = pd.read_parquet(tmp_path / "out" / "exposures.parquet").set_index("id")
+    bundle = read_bundle(sample)
+    expected = embedded_table(bundle, source_scores_for(bundle))
+    for mode in MODES:
+        np.testing.assert_allclose(table.loc[expected.index, mode], expected[mode], atol=1e-9)
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["exposures.parquet", "run.json"]
+    refused = CliRunner().invoke(
+        cli,
+        [*args, "--priors", str(ROOT / "sample_graphs" / "priors_illustrative.csv"), "--out", "x"],
+    )
+    assert refused.exit_code == 2 and "embedded engine only" in refused.output
+
+
 def test_cli_rejects_a_folder_that_is_no_bundle(tmp_path):
     result = CliRunner().invoke(cli, ["spark", "propagate", str(tmp_path), "--out", "x"])
     assert isinstance(result.exception, InvalidInput) and result.exception.exit_code == 2
