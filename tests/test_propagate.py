@@ -23,8 +23,10 @@ from hypothesis import strategies as st
 from graphkit.model import GraphError
 from graphkit.propagate import (
     ConvergenceError,
+    TooManyPairs,
     buyer_facing,
     index_graph,
+    per_source,
     propagate,
     share_scores,
 )
@@ -357,3 +359,12 @@ def test_never_nan_even_with_missing_everything():
     )
     table = scores(bundle)
     assert table[["reach", "share", "path"]].notna().all().all()
+
+
+def test_per_source_contributions_stop_at_the_pair_budget():
+    graph = index_graph(cheese_sandwich())
+    s = np.array([0.9] + [0.0] * (graph.n - 1))
+    targets = np.arange(graph.n)
+    with pytest.raises(TooManyPairs, match="more than 2"):
+        per_source(graph, "reach", s, s, targets, max_pairs=2)
+    assert len(per_source(graph, "reach", s, s, targets).target) > 2
