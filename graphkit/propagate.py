@@ -35,13 +35,15 @@ MODES = ("reach", "share", "path")
 #: how many contributing sources ``top_sources`` lists
 TOP_SOURCES = 5
 #: graphs up to this many nodes get per-source contributions for every node by default
-CONTRIBUTIONS_ALL_NODES_UP_TO = 10_000
+CONTRIBUTIONS_ALL_NODES_UP_TO = 2_000
 #: above CONTRIBUTIONS_ALL_NODES_UP_TO nodes, "auto" explains this many buyer-facing nodes
-CONTRIBUTIONS_TOP = 100
+CONTRIBUTIONS_TOP = 50
 #: per-source contributions give up beyond this many (node, source) pairs
-MAX_PAIRS = 3_000_000
+MAX_PAIRS = 300_000
 #: an unmapped remainder below this is rounding residue of shares meant to sum to 1
 ROUNDING = 1e-9
+#: share mode falls back to a direct sparse solve up to this many nodes
+SHARE_DIRECT_UP_TO = 50_000
 #: a share-mode solution whose residual exceeds this is rejected
 SHARE_RESIDUAL = 1e-9
 
@@ -367,8 +369,9 @@ def share_scores(graph, s, own_score=None, tol=1e-12, max_iter=10_000, direct=Fa
     """Leontief embodied share: x = D s + A^T x (+ own MAKES edges carrying s(maker)).
 
     Solved by the Jacobi/Neumann iteration x <- b + A^T x, one sparse mat-vec per round
-    (exact after 'depth' rounds on an acyclic graph, geometric on loops); ``direct=True``
-    uses a sparse LU solve instead (slow on large graphs: fill-in), kept as a cross-check.
+    (exact after 'depth' rounds on an acyclic graph, geometric on loops). If that has not
+    converged after ``max_iter`` rounds, graphs up to SHARE_DIRECT_UP_TO nodes are solved by
+    sparse LU instead (``direct=True`` forces it; slow on large graphs because of fill-in).
     """
     own_score = s if own_score is None else own_score
     rhs = _fixed_terms(graph, graph.unmapped * s, own_score, "sum")
@@ -382,6 +385,8 @@ def share_scores(graph, s, own_score=None, tol=1e-12, max_iter=10_000, direct=Fa
         x = new
         if residual <= tol:
             return np.clip(x, 0.0, 1.0)
+    if graph.n <= SHARE_DIRECT_UP_TO:  # slow loops (shares close to 1): solve exactly
+        return _share_direct(a_t, rhs, tol)
     raise ConvergenceError("share", max_iter, residual, "raise max_iter or tol")
 
 
@@ -738,8 +743,8 @@ def propagate(
 
     ``contributions_for``: "auto" (every node up to CONTRIBUTIONS_ALL_NODES_UP_TO nodes, else
     the CONTRIBUTIONS_TOP most exposed buyer-facing ones), "all", "buyer", or node ids. When
-    that needs more than MAX_PAIRS (node, source) pairs, contributions are skipped (empty,
-    with the reason in ``params["contributions_skipped"]``) rather than exhausting memory.
+    that needs more than MAX_PAIRS (node, source) pairs, or does not converge, contributions
+    are skipped (empty, the reason in ``params["contributions_skipped"]``); scores stand.
     """
     modes = tuple(modes)
     unknown = set(modes) - set(MODES)
@@ -765,7 +770,7 @@ def propagate(
     try:
         contributions = _contributions(graph, s, modes, targets, tol, max_iter)
         _add_source_summary(table, graph, s, targets, contributions, tol, max_iter)
-    except TooManyPairs as exc:
+    except (TooManyPairs, ConvergenceError) as exc:  # scores stand; say why parts are missing
         contributions, skipped = _contributions(graph, s, (), targets, tol, max_iter), str(exc)
         table["n_sources"], table["top_sources"] = _nullable_int(np.full(graph.n, -1)), ""
     timings["contributions"] = time.perf_counter() - clock

@@ -148,6 +148,9 @@ def test_share_contributions_sum_to_the_score(bundle):
         exposure = propagate(bundle, modes=("share",), contributions_for="all")
     except ConvergenceError:
         return
+    if exposure.params["contributions_skipped"]:  # a very slow loop: reported, not guessed
+        assert exposure.contributions.empty
+        return
     parts = exposure.contributions.groupby("target")["amount"].sum()
     summed = parts.reindex(exposure.table.index, fill_value=0.0)
     assert summed.to_numpy() == pytest.approx(exposure.table["share"].to_numpy(), abs=1e-9)
@@ -292,15 +295,14 @@ def test_a_closed_loop_of_shares_gets_the_least_solution_and_direct_solve_report
     assert share_scores(graph, s).tolist() == [0.5, 0.0, 0.0]
     with pytest.raises(ConvergenceError, match="singular"):
         share_scores(graph, s, direct=True)
-    with pytest.raises(ConvergenceError, match="share mode did not converge"):
-        propagate(
-            make_bundle(
-                [("a", "supplier", 0.5), ("b", "supplier", None), ("c", "supplier", None)],
-                [("a", "b", 0.5, 1.0), ("b", "c", 0.5, 1.0), ("c", "b", 0.5, 1.0)],
-            ),
-            modes=("share",),
-            max_iter=4,
-        )
+    slow_loop = make_bundle(
+        [("a", "supplier", 0.5), ("b", "supplier", None), ("c", "supplier", None)],
+        [("a", "b", 0.5, 1.0), ("b", "c", 0.5, 1.0), ("c", "b", 0.5, 1.0)],
+    )
+    exact = scores(slow_loop, modes=("share",))["share"]  # few rounds: falls back to LU
+    assert scores(slow_loop, modes=("share",), max_iter=4)["share"].tolist() == pytest.approx(
+        exact.tolist(), abs=1e-12
+    )
 
 
 def test_modes_not_computed_are_nan_and_unknown_modes_rejected():
