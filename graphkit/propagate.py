@@ -327,7 +327,10 @@ def out_edges(starts: np.ndarray, nodes: np.ndarray) -> np.ndarray:
 
 
 def _to_acc(values: np.ndarray, agg: str) -> np.ndarray:
-    return np.log1p(-values) if agg == "noisy_or" else values.astype(float, copy=True)
+    if agg != "noisy_or":
+        return values.astype(float, copy=True)
+    with np.errstate(divide="ignore"):  # log(1 - 1) = -inf: certain exposure
+        return np.log1p(-values)
 
 
 def _from_acc(acc: np.ndarray, agg: str) -> np.ndarray:
