@@ -272,7 +272,7 @@ def changed_bundle(bundle: Bundle, remove_nodes, remove_edges, set_shares) -> Bu
 
 
 #: paths.json holds the top paths of at most this many buyer-facing nodes (most exposed first)
-PATHS_FOR = 200
+PATHS_FOR = 50
 
 
 def paths_for_buyer_facing(bundle, exposure: Exposure, k: int, evidence=None) -> dict:

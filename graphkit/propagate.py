@@ -35,9 +35,15 @@ MODES = ("reach", "share", "path")
 #: how many contributing sources ``top_sources`` lists
 TOP_SOURCES = 5
 #: graphs up to this many nodes get per-source contributions for every node by default
-CONTRIBUTIONS_ALL_NODES_UP_TO = 10_000
+CONTRIBUTIONS_ALL_NODES_UP_TO = 2_000
+#: above CONTRIBUTIONS_ALL_NODES_UP_TO nodes, "auto" explains this many buyer-facing nodes
+CONTRIBUTIONS_TOP = 50
+#: per-source contributions give up beyond this many (node, source) pairs
+MAX_PAIRS = 300_000
 #: an unmapped remainder below this is rounding residue of shares meant to sum to 1
 ROUNDING = 1e-9
+#: share mode falls back to a direct sparse solve up to this many nodes
+SHARE_DIRECT_UP_TO = 50_000
 #: a share-mode solution whose residual exceeds this is rejected
 SHARE_RESIDUAL = 1e-9
 
@@ -51,6 +57,10 @@ class ConvergenceError(GraphError):
             f"{mode} mode did not converge: residual {residual:.3g} after {iterations} iteration(s)"
         )
         super().__init__(message + (f"; {hint}" if hint else ""))
+
+
+class TooManyPairs(GraphError):
+    """Per-source contributions would need more than MAX_PAIRS (node, source) pairs."""
 
 
 class UnknownName(GraphError):
@@ -359,8 +369,9 @@ def share_scores(graph, s, own_score=None, tol=1e-12, max_iter=10_000, direct=Fa
     """Leontief embodied share: x = D s + A^T x (+ own MAKES edges carrying s(maker)).
 
     Solved by the Jacobi/Neumann iteration x <- b + A^T x, one sparse mat-vec per round
-    (exact after 'depth' rounds on an acyclic graph, geometric on loops); ``direct=True``
-    uses a sparse LU solve instead (slow on large graphs: fill-in), kept as a cross-check.
+    (exact after 'depth' rounds on an acyclic graph, geometric on loops). If that has not
+    converged after ``max_iter`` rounds, graphs up to SHARE_DIRECT_UP_TO nodes are solved by
+    sparse LU instead (``direct=True`` forces it; slow on large graphs because of fill-in).
     """
     own_score = s if own_score is None else own_score
     rhs = _fixed_terms(graph, graph.unmapped * s, own_score, "sum")
@@ -374,6 +385,8 @@ def share_scores(graph, s, own_score=None, tol=1e-12, max_iter=10_000, direct=Fa
         x = new
         if residual <= tol:
             return np.clip(x, 0.0, 1.0)
+    if graph.n <= SHARE_DIRECT_UP_TO:  # slow loops (shares close to 1): solve exactly
+        return _share_direct(a_t, rhs, tol)
     raise ConvergenceError("share", max_iter, residual, "raise max_iter or tol")
 
 
@@ -473,6 +486,7 @@ def per_source(
     targets: np.ndarray,
     tol: float = 1e-12,
     max_iter: int = 10_000,
+    max_pairs: int = MAX_PAIRS,
 ) -> Contributions:
     """Each source's part of each target's value: the same propagation, one column per source.
 
@@ -499,6 +513,11 @@ def per_source(
             np.concatenate([fixed_values, e_weight[edge] * np.repeat(values, degree)]),
             agg,
         )
+        if len(new_keys) > max_pairs:
+            raise TooManyPairs(
+                f"per-source contributions need more than {max_pairs:,} (node, source) pairs; "
+                "ask for fewer targets (contributions_for)"
+            )
         new_values[saturate[new_keys // n] & (new_values > 0)] = 1.0
         same = np.array_equal(new_keys, keys)
         residual = relative_change(np.abs(new_values - values), new_values) if same else np.inf
@@ -723,7 +742,9 @@ def propagate(
     which ConvergenceError is raised.
 
     ``contributions_for``: "auto" (every node up to CONTRIBUTIONS_ALL_NODES_UP_TO nodes, else
-    the buyer-facing ones), "all", "buyer", or an iterable of node ids.
+    the CONTRIBUTIONS_TOP most exposed buyer-facing ones), "all", "buyer", or node ids. When
+    that needs more than MAX_PAIRS (node, source) pairs, or does not converge, contributions
+    are skipped (empty, the reason in ``params["contributions_skipped"]``); scores stand.
     """
     modes = tuple(modes)
     unknown = set(modes) - set(MODES)
@@ -744,9 +765,14 @@ def propagate(
     table["tier"] = _tiers(graph, s)
 
     clock = time.perf_counter()
-    targets = _contribution_targets(bundle, graph, contributions_for)
-    contributions = _contributions(graph, s, modes, targets, tol, max_iter)
-    _add_source_summary(table, graph, s, targets, contributions, tol, max_iter)
+    targets = _contribution_targets(graph, table, contributions_for)
+    skipped = ""
+    try:
+        contributions = _contributions(graph, s, modes, targets, tol, max_iter)
+        _add_source_summary(table, graph, s, targets, contributions, tol, max_iter)
+    except (TooManyPairs, ConvergenceError) as exc:  # scores stand; say why parts are missing
+        contributions, skipped = _contributions(graph, s, (), targets, tol, max_iter), str(exc)
+        table["n_sources"], table["top_sources"] = _nullable_int(np.full(graph.n, -1)), ""
     timings["contributions"] = time.perf_counter() - clock
 
     if priors is not None:
@@ -757,6 +783,7 @@ def propagate(
         "max_iter": max_iter,
         "priors": priors if isinstance(priors, str) else ("table" if priors is not None else None),
         "contributions_for": len(targets),
+        "contributions_skipped": skipped,
         "timings_s": timings,
     }
     return Exposure(table=table, contributions=contributions, params=params)
@@ -801,10 +828,13 @@ def _nullable_int(values: np.ndarray):
     return pd.arrays.IntegerArray(values, values < 0)
 
 
-def _contribution_targets(bundle, graph, contributions_for) -> np.ndarray:
-    if contributions_for == "auto":
-        contributions_for = "all" if graph.n <= CONTRIBUTIONS_ALL_NODES_UP_TO else "buyer"
-    if contributions_for == "all":
+def _contribution_targets(graph, table, contributions_for) -> np.ndarray:
+    """Node positions to compute per-source contributions for (see ``propagate``)."""
+    if contributions_for == "auto" and graph.n > CONTRIBUTIONS_ALL_NODES_UP_TO:
+        score = table[list(MODES)].max(axis=1).to_numpy()
+        facing = np.flatnonzero(buyer_facing_mask(graph) & (score > 0))
+        return facing[np.argsort(-score[facing], kind="stable")[:CONTRIBUTIONS_TOP]]
+    if contributions_for in ("auto", "all"):
         return np.arange(graph.n)
     if contributions_for == "buyer":
         return np.flatnonzero(buyer_facing_mask(graph))
