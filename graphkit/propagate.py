@@ -44,6 +44,8 @@ MAX_PAIRS = 300_000
 ROUNDING = 1e-9
 #: share mode falls back to a direct sparse solve up to this many nodes
 SHARE_DIRECT_UP_TO = 50_000
+#: Jacobi rounds before BiCGSTAB takes over (deeper than most acyclic supply chains)
+SHARE_JACOBI_ROUNDS = 64
 #: a share-mode solution whose residual exceeds this is rejected
 SHARE_RESIDUAL = 1e-9
 
@@ -369,9 +371,12 @@ def share_scores(graph, s, own_score=None, tol=1e-12, max_iter=10_000, direct=Fa
     """Leontief embodied share: x = D s + A^T x (+ own MAKES edges carrying s(maker)).
 
     Solved by the Jacobi/Neumann iteration x <- b + A^T x, one sparse mat-vec per round
-    (exact after 'depth' rounds on an acyclic graph, geometric on loops). If that has not
-    converged after ``max_iter`` rounds, graphs up to SHARE_DIRECT_UP_TO nodes are solved by
-    sparse LU instead (``direct=True`` forces it; slow on large graphs because of fill-in).
+    (exact after 'depth' rounds on an acyclic graph, geometric on loops). Where that is
+    slow (after SHARE_JACOBI_ROUNDS rounds), BiCGSTAB on (I - A^T) x = b takes over from the
+    current x; its answer is accepted only if it passes the same per-node convergence test,
+    else Jacobi goes on from it. If nothing has converged after ``max_iter`` rounds, graphs up
+    to SHARE_DIRECT_UP_TO nodes are solved by sparse LU instead (``direct=True`` forces it;
+    slow on large graphs because of fill-in).
     """
     own_score = s if own_score is None else own_score
     rhs = _fixed_terms(graph, graph.unmapped * s, own_score, "sum")
@@ -379,15 +384,27 @@ def share_scores(graph, s, own_score=None, tol=1e-12, max_iter=10_000, direct=Fa
     if direct:
         return _share_direct(a_t, rhs, tol)
     x, residual = rhs, np.inf
-    for _ in range(max_iter):
+    for done in range(1, max_iter + 1):
         new = rhs + a_t @ x
         residual = relative_change(np.abs(new - x), new)
         x = new
         if residual <= tol:
             return np.clip(x, 0.0, 1.0)
+        if done == SHARE_JACOBI_ROUNDS:
+            x = _share_krylov(a_t, rhs, x)
     if graph.n <= SHARE_DIRECT_UP_TO:  # slow loops (shares close to 1): solve exactly
         return _share_direct(a_t, rhs, tol)
     raise ConvergenceError("share", max_iter, residual, "raise max_iter or tol")
+
+
+def _share_krylov(a_t, rhs: np.ndarray, start: np.ndarray) -> np.ndarray:
+    """BiCGSTAB on (I - A^T) x = b from ``start``; ``start`` again if it breaks down."""
+    from scipy.sparse import identity
+    from scipy.sparse.linalg import bicgstab
+
+    system = (identity(a_t.shape[0], format="csr") - a_t).tocsr()
+    solved, info = bicgstab(system, rhs, x0=start, rtol=1e-14, atol=0.0, maxiter=2_000)
+    return solved if info == 0 and np.isfinite(solved).all() else start
 
 
 def _share_matrix(graph: IndexedGraph):

@@ -370,3 +370,25 @@ def test_per_source_contributions_stop_at_the_pair_budget():
     with pytest.raises(TooManyPairs, match="more than 2"):
         per_source(graph, "reach", s, s, targets, max_pairs=2)
     assert len(per_source(graph, "reach", s, s, targets).target) > 2
+
+
+def test_slow_share_loops_are_solved_by_bicgstab_exactly(monkeypatch):
+    """A loop whose shares multiply to 0.97 needs ~900 Jacobi rounds: BiCGSTAB takes over
+    after SHARE_JACOBI_ROUNDS and must agree with sparse LU (LU fallback switched off)."""
+    from graphkit import propagate as engine
+    from graphkit.propagate import SHARE_JACOBI_ROUNDS
+
+    monkeypatch.setattr(engine, "SHARE_DIRECT_UP_TO", 0)
+    bundle = make_bundle(
+        [("a", "supplier", 0.9), ("b", "supplier", None), ("c", "supplier", 0.3)],
+        [("a", "b", 0.02, 1.0), ("b", "c", 0.99, 1.0), ("c", "b", 0.98, 1.0)],
+    )
+    graph = index_graph(bundle)
+    s = scores(bundle)["source_score"].reindex(graph.ids).to_numpy()
+    too_few = SHARE_JACOBI_ROUNDS - 1
+    with pytest.raises(ConvergenceError):
+        share_scores(graph, s, max_iter=too_few)  # Jacobi alone does not get there
+    iterative = share_scores(graph, s, max_iter=SHARE_JACOBI_ROUNDS + 5)
+    exact = share_scores(graph, s, direct=True)
+    np.testing.assert_allclose(iterative, exact, rtol=0, atol=1e-12)
+    assert iterative[graph.ids.get_loc("b")] > 0.3
