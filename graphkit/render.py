@@ -15,13 +15,15 @@ import os
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from graphkit.model import COMPONENT, SUPPLIER, GraphError
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    # any objects with these attributes will do; tests use small stand-ins
+    from graphkit.explain import ExposurePath, Hop
     from graphkit.model import Bundle
 
 DEFAULT_CAP = 500
@@ -83,24 +85,6 @@ VIS_OPTIONS: dict[str, Any] = {
 }
 
 
-class Hop(Protocol):
-    source: str
-    target: str
-    kind: str
-    share: float
-    confidence: float
-    item: str
-    evidence: str
-
-
-class PathLike(Protocol):
-    """What view_from_paths needs of a path (explain.ExposurePath has it)."""
-
-    nodes: list[str]
-    value: float
-    hops: list[Hop]
-
-
 @dataclass
 class ViewSpec:
     """Everything a view shows: node and edge tables, a header and a note (e.g. a cut)."""
@@ -117,7 +101,7 @@ class ViewSpec:
 def view_from_paths(
     bundle: Bundle,
     scores: pd.Series,
-    paths: Iterable[PathLike],
+    paths: Iterable[ExposurePath],
     evidence: dict[str, str] | None = None,
     header: dict[str, Any] | None = None,
     cap: int = DEFAULT_CAP,
@@ -134,12 +118,12 @@ def view_from_paths(
     return ViewSpec(nodes=nodes, edges=edges, header=dict(header or {}), note=note)
 
 
-def _path_value(path: PathLike) -> float:
+def _path_value(path: ExposurePath) -> float:
     value = _number(path.value)
     return 0.0 if value != value else value
 
 
-def _paths_within_cap(ranked: list[PathLike], cap: int) -> list[PathLike]:
+def _paths_within_cap(ranked: list[ExposurePath], cap: int) -> list[ExposurePath]:
     """The longest prefix of ranked paths whose nodes together stay within cap."""
     seen: set[str] = set()
     kept = []
@@ -152,7 +136,7 @@ def _paths_within_cap(ranked: list[PathLike], cap: int) -> list[PathLike]:
     return kept
 
 
-def _cut_note(ranked: list[PathLike], kept: list[PathLike], cap: int) -> str:
+def _cut_note(ranked: list[ExposurePath], kept: list[ExposurePath], cap: int) -> str:
     if not ranked:
         return "no exposure paths to show"
     if len(kept) == len(ranked):
@@ -164,12 +148,12 @@ def _cut_note(ranked: list[PathLike], kept: list[PathLike], cap: int) -> str:
     )
 
 
-def _first_appearance(paths: list[PathLike]) -> list[str]:
+def _first_appearance(paths: list[ExposurePath]) -> list[str]:
     """Node ids in order of first appearance along the ranked paths (top path first)."""
     return list(dict.fromkeys(node for path in paths for node in path.nodes))
 
 
-def _unique_hops(paths: list[PathLike]) -> list[Hop]:
+def _unique_hops(paths: list[ExposurePath]) -> list[Hop]:
     """One hop per (source, target, kind), first seen wins."""
     hops: dict[tuple[str, str, str], Hop] = {}
     for path in paths:
@@ -204,7 +188,7 @@ def _view_nodes(
     evidence: dict[str, str],
     order: list[str],
     tiers: dict[str, int],
-    paths: list[PathLike],
+    paths: list[ExposurePath],
 ) -> pd.DataFrame:
     import pandas as pd
 
