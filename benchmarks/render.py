@@ -16,37 +16,19 @@ import argparse
 import math
 import tempfile
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from graphkit import model, render
+from graphkit.explain import ExposurePath, Hop
 
 SIZES = (100, 500, 2_000)
 TIERS = 8
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--no-first-run"]
 BROWSER_LIMIT_S = 180.0  # stop waiting for the physics layout after this long
-
-
-@dataclass
-class Hop:
-    source: str
-    target: str
-    kind: str
-    share: float
-    confidence: float
-    item: str = ""
-    evidence: str = "declared by supplier"
-
-
-@dataclass
-class ExposurePath:
-    nodes: list[str]
-    value: float
-    hops: list[Hop] = field(default_factory=list)
 
 
 def synthetic(n: int, seed: int = 7):
@@ -72,12 +54,10 @@ def synthetic(n: int, seed: int = 7):
         chain = [ids[t][rng.integers(per_tier)] for t in range(TIERS)]
         for a, b in zip(chain, chain[1:], strict=False):
             kind = model.MAKES if b.startswith(f"t{TIERS - 1}_") else model.SUPPLIES
-            hops.setdefault((a, b), Hop(a, b, kind, rng.uniform(0.05, 1), rng.uniform(0.5, 1)))
-        paths.append(
-            ExposurePath(
-                chain, rng.uniform(), [hops[p] for p in zip(chain, chain[1:], strict=False)]
-            )
-        )
+            share, confidence = rng.uniform(0.05, 1), rng.uniform(0.5, 1)
+            hops.setdefault((a, b), Hop(a, b, kind, share, confidence, "", "declared by supplier"))
+        chain_hops = [hops[p] for p in zip(chain, chain[1:], strict=False)]
+        paths.append(ExposurePath(chain[0], chain[-1], rng.uniform(), chain, chain_hops))
         seen.update(chain)
     edges = pd.DataFrame([vars(h) for h in hops.values()], columns=model.EDGE_COLUMNS)
     bundle = model.Bundle(nodes[nodes["id"].isin(seen)].reset_index(drop=True), edges)
