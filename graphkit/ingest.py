@@ -670,12 +670,11 @@ def ingest(
     """
     from graphkit.io import read_bundle, write_bundle
     from graphkit.io.atomic import staged_dir
-    from graphkit.io.safe_csv import neutralise_formula
+    from graphkit.io.safe_csv import spreadsheet_safe
 
     records = read_records(records_path, load_mapping(mapping_path))
     result = records_to_bundle(records, read_bundle(into) if into else None)
     with staged_dir(out) as stage:
         write_bundle(result.bundle, stage, "csv")
-        safe = result.candidates.map(neutralise_formula)
-        safe.to_csv(stage / CANDIDATES_FILE, index=False)
+        spreadsheet_safe(result.candidates).to_csv(stage / CANDIDATES_FILE, index=False)
     return result

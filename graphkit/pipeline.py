@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import hashlib
 import json
 import re
@@ -166,23 +165,19 @@ def _result_folders(paths: list[str]) -> dict[str, str]:
 
 def write_index(results: list[RunResult], out_root: Path) -> None:
     """index.csv and index.html summarising a batch (formula-safe, escaped)."""
-    from jinja2 import Environment, PackageLoader, select_autoescape
+    import pandas as pd
 
     from graphkit.io.atomic import atomic_file
-    from graphkit.io.safe_csv import neutralise_formula
+    from graphkit.io.safe_csv import spreadsheet_safe
+    from graphkit.report import templates
 
     columns = ["bundle", "status", "buyer_facing", "exposed", "exposed_products", "message"]
-    with atomic_file(out_root / "index.csv") as temp, open(temp, "w", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(columns)
-        for r in results:
-            row = asdict(r) | {"exposed_products": ";".join(r.exposed_products)}
-            writer.writerow([neutralise_formula(str(row[c])) for c in columns])
-    env = Environment(
-        loader=PackageLoader("graphkit", "templates"), autoescape=select_autoescape(default=True)
-    )
+    index = pd.DataFrame([asdict(r) for r in results], columns=[*columns, "out_dir"])[columns]
+    index["exposed_products"] = index["exposed_products"].map(";".join)
+    with atomic_file(out_root / "index.csv") as temp:
+        spreadsheet_safe(index).to_csv(temp, index=False)
     rows = [asdict(r) | {"link": _relative_report(r, out_root)} for r in results]
-    html = env.get_template("index.html.j2").render(results=rows)
+    html = templates().get_template("index.html.j2").render(results=rows)
     with atomic_file(out_root / "index.html") as temp:
         temp.write_text(html, encoding="utf-8")
 

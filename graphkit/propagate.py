@@ -721,11 +721,9 @@ def exposure_rows(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _safe_csv(frame: pd.DataFrame, path: Path) -> None:
-    from graphkit.io.safe_csv import neutralise_formula
+    from graphkit.io.safe_csv import spreadsheet_safe
 
-    text = frame.select_dtypes(include=["object", "string"]).columns
-    safe = frame.assign(**{c: frame[c].map(neutralise_formula) for c in text})
-    safe.to_csv(path, index=False, na_rep="", float_format="%.10g")
+    spreadsheet_safe(frame).to_csv(path, index=False, na_rep="", float_format="%.10g")
 
 
 def _write_json(data: Any, path: Path) -> None:

@@ -222,15 +222,19 @@ def _problem_record(problem: Problem) -> dict[str, Any]:
 
 def render_report_html(data: ReportInput) -> str:
     """Self-contained HTML report; every string from input data is escaped (autoescape)."""
+    context = report_context(data)
+    context["plots"] = plots(data)
+    return templates().get_template("report.html.j2").render(**context)
+
+
+def templates():
+    """graphkit's Jinja templates, with autoescaping on for every template and string."""
     from jinja2 import Environment, PackageLoader, select_autoescape
 
-    env = Environment(
+    return Environment(
         loader=PackageLoader("graphkit", "templates"),
         autoescape=select_autoescape(default=True, default_for_string=True),
     )
-    context = report_context(data)
-    context["plots"] = plots(data)
-    return env.get_template("report.html.j2").render(**context)
 
 
 def render_report_markdown(data: ReportInput) -> str:

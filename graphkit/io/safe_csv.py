@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import re
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: a cell starting with one of these is run as a formula by Excel/LibreOffice/Sheets
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
@@ -26,3 +30,9 @@ def restore_formula(value: object) -> object:
     if isinstance(value, str) and _ESCAPED.match(value):
         return value[1:]
     return value
+
+
+def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
+    """A copy of ``frame`` with every text cell neutralised; numbers as they are."""
+    text = frame.select_dtypes(include=["object", "string"]).columns
+    return frame.assign(**{column: frame[column].map(neutralise_formula) for column in text})

@@ -9,7 +9,7 @@ from pathlib import Path
 import pandas as pd
 
 from graphkit.io.atomic import atomic_file, staged_dir
-from graphkit.io.safe_csv import neutralise_formula
+from graphkit.io.safe_csv import spreadsheet_safe
 from graphkit.model import EDGES_FILE, NODES_FILE, Bundle
 
 FORMATS = ("csv", "xlsx", "json", "graphml")
@@ -33,25 +33,16 @@ def write_bundle(bundle: Bundle, path: str | Path, fmt: str | None = None) -> Pa
     return Path(path)
 
 
-def _spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """Text cells neutralised against formula injection; numbers as they are."""
-    frame = frame.copy()
-    for column in frame.columns:
-        if frame[column].dtype == object or pd.api.types.is_string_dtype(frame[column]):
-            frame[column] = frame[column].map(neutralise_formula)
-    return frame
-
-
 def _write_csv_folder(bundle: Bundle, folder: Path) -> None:
     with staged_dir(folder) as stage:
         for frame, name in ((bundle.nodes, NODES_FILE), (bundle.edges, EDGES_FILE)):
-            _spreadsheet_safe(frame).to_csv(stage / name, index=False, float_format="%.12g")
+            spreadsheet_safe(frame).to_csv(stage / name, index=False, float_format="%.12g")
 
 
 def _write_excel(bundle: Bundle, path: Path) -> None:
     with atomic_file(path) as temp, pd.ExcelWriter(temp, engine="openpyxl") as book:
-        _spreadsheet_safe(bundle.nodes).to_excel(book, sheet_name="nodes", index=False)
-        _spreadsheet_safe(bundle.edges).to_excel(book, sheet_name="edges", index=False)
+        spreadsheet_safe(bundle.nodes).to_excel(book, sheet_name="nodes", index=False)
+        spreadsheet_safe(bundle.edges).to_excel(book, sheet_name="edges", index=False)
 
 
 def _json_records(frame: pd.DataFrame) -> list[dict]:
