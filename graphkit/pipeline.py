@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
@@ -204,7 +203,3 @@ def batch_exit_code(results: list[RunResult]) -> int:
         if code in codes:
             return code
     return 0
-
-
-def dumps(data: Any) -> str:
-    return json.dumps(data, indent=2, ensure_ascii=False)
