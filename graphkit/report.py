@@ -130,14 +130,11 @@ def product_sections(data: ReportInput) -> list[dict[str, Any]]:
 
 def _path_record(data: ReportInput, path: Any) -> dict[str, Any]:
     names = data.table["name"]
-    source = path.source
-    screening = data.screening.loc[source] if source in data.screening.index else None
     return {
         "value": float(path.value),
         "chain": [names.get(n, "") or n for n in path.nodes],
-        "source": source,
-        "source_evidence": getattr(path, "source_evidence", "")
-        or (str(screening["score_evidence"]) if screening is not None else ""),
+        "source": path.source,
+        "source_evidence": path.source_evidence,
         "hops": [
             {
                 "from": names.get(h.source, "") or h.source,
