@@ -136,7 +136,7 @@ def index_graph(bundle: Bundle) -> IndexedGraph:
 def _id_index(ids: pd.Series) -> pd.Index:
     import pandas as pd
 
-    return pd.Index(ids.astype(str).to_numpy(), name=None)
+    return pd.Index(ids.astype(str).array, name=None)
 
 
 def _edge_endpoints(ids: pd.Series, edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
@@ -256,12 +256,11 @@ def certain_loops(graph: IndexedGraph) -> np.ndarray:
     """Nodes on a loop of confidence-1 edges: in reach mode any exposure entering such a loop
     circulates to certainty (p = 1 at the least fixpoint), which plain iteration approaches
     only slowly; setting them to 1 once positive makes the iteration converge fast."""
-    from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import connected_components
 
     sure = ~graph.own & (graph.confidence >= 1.0)
     src, dst = graph.src[sure], graph.dst[sure]
-    matrix = csr_matrix((np.ones(len(src)), (src, dst)), shape=(graph.n, graph.n))
+    matrix = _csr_by_source(graph.n, src, dst, np.ones(len(src)))
     _, label = connected_components(matrix, directed=True, connection="strong")
     looped = np.bincount(label, minlength=graph.n)[label] > 1
     looped[src[src == dst]] = True
@@ -370,31 +369,100 @@ def path_scores(graph, s, own_score=None, tol=None, max_iter=10_000) -> np.ndarr
 def share_scores(graph, s, own_score=None, tol=1e-12, max_iter=10_000, direct=False):
     """Leontief embodied share: x = D s + A^T x (+ own MAKES edges carrying s(maker)).
 
-    Solved by the Jacobi/Neumann iteration x <- b + A^T x, one sparse mat-vec per round
-    (exact after 'depth' rounds on an acyclic graph, geometric on loops). Where that is
-    slow (after SHARE_JACOBI_ROUNDS rounds), BiCGSTAB on (I - A^T) x = b takes over from the
-    current x; its answer is accepted only if it passes the same per-node convergence test,
-    else Jacobi goes on from it. If nothing has converged after ``max_iter`` rounds, graphs up
-    to SHARE_DIRECT_UP_TO nodes are solved by sparse LU instead (``direct=True`` forces it;
-    slow on large graphs because of fill-in).
+    Solved in topological order of the strongly connected components (``loop_rounds``):
+    outside loops every node's value is final once its inputs are (one pass over the
+    edges, exact); the nodes of each loop are solved together by ``solve_loops``.
+    ``direct=True`` solves the whole system by sparse LU instead (slow on large graphs).
     """
     own_score = s if own_score is None else own_score
     rhs = _fixed_terms(graph, graph.unmapped * s, own_score, "sum")
-    a_t = _share_matrix(graph)
+    carry = ~graph.own & (graph.share > 0)
     if direct:
-        return _share_direct(a_t, rhs, tol)
+        return _share_direct(_share_matrix(graph, carry), rhs, tol)
+    src, dst, share = graph.src[carry], graph.dst[carry], graph.share[carry]
+    schedule = loop_rounds(graph.n, src, dst)
+    cross = schedule.label[src] != schedule.label[dst]
+    out_cross = _csr_by_source(graph.n, src[cross], dst[cross], share[cross])
+    out_inner = _csr_by_source(graph.n, src[~cross], dst[~cross], share[~cross])
+    x, inflow = np.zeros(graph.n), rhs.copy()
+    for nodes, looped in schedule.rounds:
+        x[nodes] = inflow[nodes]
+        if len(looped):
+            inner = out_inner[looped][:, looped].T.tocsr()
+            x[looped] = solve_loops(inner, inflow[looped], tol, max_iter)
+        inflow += out_cross[nodes].T @ x[nodes]
+    return np.clip(x, 0.0, 1.0)
+
+
+def solve_loops(a_t, rhs: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
+    """Solve x = rhs + A^T x on nodes that lie on loops (the least solution).
+
+    Jacobi rounds x <- rhs + A^T x (geometric on loops); where that is slow (after
+    SHARE_JACOBI_ROUNDS rounds) BiCGSTAB takes over from the current x, its answer accepted
+    only if it passes the same per-node convergence test, else Jacobi goes on from it. If
+    nothing has converged after ``max_iter`` rounds, systems up to SHARE_DIRECT_UP_TO nodes
+    are solved by sparse LU.
+    """
     x, residual = rhs, np.inf
     for done in range(1, max_iter + 1):
         new = rhs + a_t @ x
         residual = relative_change(np.abs(new - x), new)
         x = new
         if residual <= tol:
-            return np.clip(x, 0.0, 1.0)
+            return x
         if done == SHARE_JACOBI_ROUNDS:
             x = _share_krylov(a_t, rhs, x)
-    if graph.n <= SHARE_DIRECT_UP_TO:  # slow loops (shares close to 1): solve exactly
+    if len(rhs) <= SHARE_DIRECT_UP_TO:  # slow loops (shares close to 1): solve exactly
         return _share_direct(a_t, rhs, tol)
     raise ConvergenceError("share", max_iter, residual, "raise max_iter or tol")
+
+
+@dataclass
+class LoopRounds:
+    """Nodes in topological order of their strongly connected components.
+
+    ``label``: each node's component; ``rounds``: (nodes, looped) per round, where every
+    edge into a round's nodes comes from an earlier round or from the same loop, and
+    ``looped`` are the round's nodes on a loop (a component of 2+ nodes, or a self-loop).
+    """
+
+    label: np.ndarray
+    rounds: list[tuple[np.ndarray, np.ndarray]]
+
+
+def loop_rounds(n: int, src: np.ndarray, dst: np.ndarray) -> LoopRounds:
+    """Kahn's algorithm over the strongly connected components of the edges (sorted by
+    source), one vectorised step per round: a component is released once every edge into
+    it from another component comes from a released node."""
+    from scipy.sparse.csgraph import connected_components
+
+    _, label = connected_components(
+        _csr_by_source(n, src, dst, np.ones(len(src))), directed=True, connection="strong"
+    )
+    size = np.bincount(label)
+    looped = size[label] > 1
+    looped[src[src == dst]] = True
+    cross = label[src] != label[dst]
+    cross_src, cross_dst = src[cross], label[dst[cross]]
+    cross_starts = np.searchsorted(cross_src, np.arange(n + 1))
+    members = np.argsort(label, kind="stable")
+    member_starts = np.concatenate([[0], np.cumsum(size)])
+    waiting = np.bincount(cross_dst, minlength=len(size))
+    ready, rounds = np.flatnonzero(waiting == 0), []
+    while len(ready):
+        nodes = members[out_edges(member_starts, ready)]
+        rounds.append((nodes, nodes[looped[nodes]]))
+        released = cross_dst[out_edges(cross_starts, nodes)]
+        np.subtract.at(waiting, released, 1)
+        ready = _marked(released[waiting[released] == 0], len(size))
+    return LoopRounds(label=label, rounds=rounds)
+
+
+def _csr_by_source(n: int, src: np.ndarray, dst: np.ndarray, data: np.ndarray):
+    """Edges already sorted by source as an n x n CSR matrix (row = source), no re-sorting."""
+    from scipy.sparse import csr_matrix
+
+    return csr_matrix((data, dst, np.searchsorted(src, np.arange(n + 1))), shape=(n, n))
 
 
 def _share_krylov(a_t, rhs: np.ndarray, start: np.ndarray) -> np.ndarray:
@@ -407,11 +475,10 @@ def _share_krylov(a_t, rhs: np.ndarray, start: np.ndarray) -> np.ndarray:
     return solved if info == 0 and np.isfinite(solved).all() else start
 
 
-def _share_matrix(graph: IndexedGraph):
+def _share_matrix(graph: IndexedGraph, carry: np.ndarray):
     """A^T as CSR: row v holds the shares of v's inputs that carry their full exposure."""
     from scipy.sparse import csr_matrix
 
-    carry = ~graph.own & (graph.share > 0)
     entries = (graph.share[carry], (graph.dst[carry], graph.src[carry]))
     return csr_matrix(entries, shape=(graph.n, graph.n))
 
@@ -444,7 +511,6 @@ def tier_distance(graph: IndexedGraph, s: np.ndarray) -> np.ndarray:
     One breadth-first search from a super-source linked to every source node (distance 1)
     and, through a hub (distance 2), to the targets of sources' own MAKES edges.
     """
-    from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import shortest_path
 
     n, super_source, hub = graph.n, graph.n, graph.n + 1
@@ -455,7 +521,7 @@ def tier_distance(graph: IndexedGraph, s: np.ndarray) -> np.ndarray:
     src = np.concatenate([graph.src[carry], np.full(len(sources), super_source), [super_source],
                           np.full(own.sum(), hub)])  # fmt: skip
     dst = np.concatenate([graph.dst[carry], sources, [hub], graph.dst[own]])
-    matrix = csr_matrix((np.ones(len(src)), (src, dst)), shape=(n + 2, n + 2))
+    matrix = _csr_by_source(n + 2, src, dst, np.ones(len(src)))  # src is still sorted
     dist = shortest_path(matrix, method="D", unweighted=True, indices=super_source)
     return dist[:n] - 1.0
 
@@ -512,6 +578,8 @@ def per_source(
     Only (node, source) pairs that can reach ``targets`` are propagated.
     """
     agg = AGGREGATE[mode]
+    if len(targets) == 0:
+        return Contributions(*(np.zeros(0, dtype=t) for t in (np.int64, np.int64, float)))
     tol = 0.0 if agg == "max" else tol  # path values settle exactly
     weight = _weight(graph, agg)
     inside = ancestors_of(graph, targets, weight)
@@ -817,8 +885,8 @@ def _node_frame(bundle: Bundle, graph: IndexedGraph, s: np.ndarray) -> pd.DataFr
     table = pd.DataFrame(
         {
             "id": graph.ids,
-            "kind": nodes["kind"].to_numpy(),
-            "name": nodes["name"].to_numpy() if "name" in nodes else "",
+            "kind": nodes["kind"].array,
+            "name": nodes["name"].array if "name" in nodes else "",
             "source_score": s,
         },
         index=graph.ids.rename(None),
@@ -853,7 +921,8 @@ def _contribution_targets(graph, table, contributions_for) -> np.ndarray:
         return np.arange(graph.n)
     if contributions_for == "buyer":
         return np.flatnonzero(buyer_facing_mask(graph))
-    positions = graph.ids.get_indexer(list(contributions_for))
+    wanted = list(contributions_for)
+    positions = graph.ids.get_indexer(wanted) if wanted else np.zeros(0, dtype=np.int64)
     if (positions < 0).any():
         raise UnknownName("contributions_for names node id(s) not in the bundle")
     return positions

@@ -622,10 +622,12 @@ def certain_loop_nodes(carry: DataFrame) -> DataFrame:
         )
     core = sure.toPandas()
     ids = pd.Index(pd.unique(core[["src", "dst"]].to_numpy().ravel()))
-    core_graph = types.SimpleNamespace(  # the fields certain_loops reads
+    src, dst = ids.get_indexer(core["src"]), ids.get_indexer(core["dst"])
+    order = np.argsort(src, kind="stable")
+    core_graph = types.SimpleNamespace(  # the fields certain_loops reads (sorted by source)
         n=len(ids),
-        src=ids.get_indexer(core["src"]),
-        dst=ids.get_indexer(core["dst"]),
+        src=src[order],
+        dst=dst[order],
         confidence=np.ones(len(core)),
         own=np.zeros(len(core), dtype=bool),
     )
