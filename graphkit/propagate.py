@@ -15,8 +15,11 @@ known bill of materials").
 from __future__ import annotations
 
 import json
+import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import cached_property, partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -91,6 +94,12 @@ class IndexedGraph:
     def n(self) -> int:
         return len(self.ids)
 
+    @cached_property
+    def rounds(self) -> LoopRounds:
+        """Loops of the carrying edges in topological order; computed once, used by all modes."""
+        carry = np.flatnonzero(~self.own & ((self.share > 0) | (self.confidence > 0)))
+        return loop_rounds(self.n, self.src[carry], self.dst[carry], carry)
+
 
 @dataclass
 class Exposure:
@@ -112,7 +121,7 @@ def index_graph(bundle: Bundle) -> IndexedGraph:
     nodes, edges = bundle.nodes, bundle.edges
     n = len(nodes)
     src, dst = _edge_endpoints(nodes["id"], edges)
-    order = np.argsort(src, kind="stable")
+    order = stable_order(src)
     src, dst = src[order], dst[order]
     is_makes, is_part_of = ((edges["kind"] == k).to_numpy(bool)[order] for k in (MAKES, PART_OF))
     confidence = np.clip(edges["confidence"].fillna(1.0).to_numpy(float)[order], 0.0, 1.0)
@@ -140,20 +149,43 @@ def _id_index(ids: pd.Series) -> pd.Index:
 
 
 def _edge_endpoints(ids: pd.Series, edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Node positions of every edge's source and target: one hash pass over all ids."""
-    import pandas as pd
+    """Node positions of every edge's source and target: hash lookups in Arrow, the two ends
+    in parallel threads (Arrow releases the GIL)."""
+    import pyarrow.compute as pc
 
-    n, m = len(ids), len(edges)
-    every = pd.concat([ids, edges["source"], edges["target"]], ignore_index=True).astype(str)
-    codes = pd.factorize(every)[0].astype(np.int64)
-    if not np.array_equal(codes[:n], np.arange(n)):
-        raise GraphError("node ids are not unique")
-    src, dst = codes[n : n + m], codes[n + m :]
-    unknown = (src >= n) | (dst >= n)
+    keys = _arrow_strings(ids).combine_chunks()
+
+    def positions(column: str) -> np.ndarray:
+        found = pc.index_in(_arrow_strings(edges[column]), value_set=keys)
+        return pc.fill_null(found, -1).to_numpy().astype(np.int64)
+
+    with ThreadPoolExecutor(2) as pool:
+        ends = pool.map(positions, ("source", "target"))
+        distinct = pool.submit(pc.count_distinct, keys)
+        src, dst = ends
+        if distinct.result().as_py() != len(keys):
+            raise GraphError("node ids are not unique")
+    unknown = (src < 0) | (dst < 0)
     if unknown.any():
         bad = edges.loc[unknown, ["source", "target"]].head(3)
         raise GraphError(f"edges refer to unknown nodes, e.g. {bad.to_dict('records')}")
     return src, dst
+
+
+def stable_order(keys: np.ndarray) -> np.ndarray:
+    """``np.argsort(keys, kind="stable")`` for non-negative integer keys, several times faster:
+    the values key * len + position are unique, so a (SIMD) value sort gives the order."""
+    m = len(keys)
+    if m == 0 or int(keys.max()) >= np.iinfo(np.int64).max // m - 1:
+        return np.argsort(keys, kind="stable")
+    return np.sort(keys.astype(np.int64) * m + np.arange(m)) % m
+
+
+def _arrow_strings(column: pd.Series):
+    """A text column as an Arrow (chunked) array, zero-copy when pandas already holds Arrow."""
+    import pyarrow as pa
+
+    return pa.chunked_array(pa.array(column.astype(str)))
 
 
 def _impute_shares(given: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
@@ -256,51 +288,107 @@ def certain_loops(graph: IndexedGraph) -> np.ndarray:
     """Nodes on a loop of confidence-1 edges: in reach mode any exposure entering such a loop
     circulates to certainty (p = 1 at the least fixpoint), which plain iteration approaches
     only slowly; setting them to 1 once positive makes the iteration converge fast."""
-    from scipy.sparse.csgraph import connected_components
-
     sure = ~graph.own & (graph.confidence >= 1.0)
-    src, dst = graph.src[sure], graph.dst[sure]
-    matrix = _csr_by_source(graph.n, src, dst, np.ones(len(src)))
-    _, label = connected_components(matrix, directed=True, connection="strong")
-    looped = np.bincount(label, minlength=graph.n)[label] > 1
+    return on_loops(graph.n, graph.src[sure], graph.dst[sure])
+
+
+def on_loops(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Mask of the nodes on a directed loop of the edges (sorted by source)."""
+    label = _components(n, src, dst)
+    looped = np.bincount(label, minlength=n)[label] > 1
     looped[src[src == dst]] = True
     return looped
 
 
-def _iterate(graph, term, own_score, agg, mode, tol, max_iter) -> np.ndarray:
-    """Fixpoint iteration from value = fixed terms; monotone, so it finds the least fixpoint.
+def _components(n: int, src: np.ndarray, dst: np.ndarray) -> np.ndarray:
+    """Each node's strongly connected component (edges sorted by source)."""
+    from scipy.sparse.csgraph import connected_components
+
+    matrix = _csr_by_source(n, src, dst, np.ones(len(src)))
+    return connected_components(matrix, directed=True, connection="strong")[1]
+
+
+def _in_rounds(graph, term, own_score, agg, mode, tol, max_iter) -> np.ndarray:
+    """Every node's value, component by component in topological order (``graph.rounds``).
+
+    A node outside loops is final once its inputs are: one pass over the edges, exact. The
+    nodes on loops released in a round are solved together, from the inputs that arrived
+    from earlier rounds: a linear solve for ``sum`` (``solve_loops``), the least fixpoint
+    for noisy-OR and max (``_loop_fixpoint``). The accumulator is in log space for noisy-OR.
+    Edges that carry nothing in this mode (weight 0) add nothing in any of the three.
+    """
+    weight, schedule = _weight(graph, agg), graph.rounds
+    src, dst, w = graph.src[schedule.cross], graph.dst[schedule.cross], weight[schedule.cross]
+    value = np.zeros(graph.n)
+    acc = _to_acc(_fixed_terms(graph, term, own_score, agg), agg)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        for nodes, looped, edges in schedule.rounds:
+            value[nodes] = _from_acc(acc[nodes], agg)
+            if len(looped):
+                block = (graph, weight, looped, acc[looped], agg, mode, tol, max_iter)
+                value[looped] = _solve_loop_block(*block)
+            _push(acc, dst[edges], w[edges] * value[src[edges]], agg)
+    return np.clip(value, 0.0, 1.0)
+
+
+def _push(acc: np.ndarray, keys: np.ndarray, values: np.ndarray, agg: str) -> None:
+    """Add final upstream values (already times the edge weight) into the accumulator."""
+    if agg == "max":
+        np.maximum.at(acc, keys, values)
+    else:
+        scatter_add(acc, keys, _to_acc(values, agg))
+
+
+def _solve_loop_block(graph, weight, looped, acc, agg, mode, tol, max_iter) -> np.ndarray:
+    """Values of the ``looped`` nodes given their accumulated inputs from outside the loops."""
+    schedule = graph.rounds
+    edges = schedule.inner[out_edges(schedule.inner_starts, looped)]
+    local = np.zeros(graph.n, dtype=np.int64)
+    local[looped] = np.arange(len(looped))
+    src, dst, weight = local[graph.src[edges]], local[graph.dst[edges]], weight[edges]
+    if agg == "sum":
+        from scipy.sparse import csr_matrix
+
+        a_t = csr_matrix((weight, (dst, src)), shape=(len(looped), len(looped)))
+        return solve_loops(a_t, acc, tol, max_iter)
+    sure = weight >= 1.0
+    saturate = on_loops(len(looped), src[sure], dst[sure]) if agg == "noisy_or" else None
+    return _loop_fixpoint(acc, src, dst, weight, saturate, agg, mode, tol, max_iter)
+
+
+def _loop_fixpoint(acc, src, dst, weight, saturate, agg, mode, tol, max_iter) -> np.ndarray:
+    """Fixpoint iteration from the values ``acc`` gives; monotone, so the least fixpoint.
 
     Incremental: each round only the out-edges of nodes whose value changed are recomputed
-    and their difference added to a per-node accumulator (in log space for noisy-OR).
+    and their difference added to the accumulator. ``saturate``: nodes set to 1 once positive
+    (noisy-OR on a loop of certain edges, see ``certain_loops``).
     """
-    weight = _weight(graph, agg)
-    src, dst, weight, starts = _by_source(graph, ~graph.own & (weight > 0), weight)
-    saturate = certain_loops(graph) if agg == "noisy_or" else np.zeros(graph.n, dtype=bool)
+    n, acc = len(acc), acc.copy()
+    starts = _row_starts(src, n)
     degree = np.diff(starts)
-    value = np.zeros(graph.n)
-    acc = _to_acc(_fixed_terms(graph, term, own_score, agg), agg)  # all edges carry 0 so far
-    touched, residual = np.arange(graph.n), np.inf
-    with np.errstate(divide="ignore", invalid="ignore"):
-        for _ in range(max_iter):
-            new, old = _from_acc(acc[touched], agg), value[touched]
+    value = np.zeros(n)
+    touched, residual = np.arange(n), np.inf
+    for _ in range(max_iter):
+        new, old = _from_acc(acc[touched], agg), value[touched]
+        if saturate is not None:
             new[saturate[touched] & (new > 0)] = 1.0
-            diff = np.abs(new - old)
-            residual = relative_change(diff, new)
-            value[touched] = new
-            if residual <= tol:
-                return np.clip(value, 0.0, 1.0)
-            moved = diff > 0
-            edges = out_edges(starts, touched[moved])
-            old = np.repeat(old[moved], degree[touched[moved]])
-            _accumulate(acc, dst[edges], weight[edges], old, value[src[edges]], agg)
-            touched = _marked(dst[edges], graph.n)
+        diff = np.abs(new - old)
+        residual = relative_change(diff, new)
+        value[touched] = new
+        if residual <= tol:
+            return value
+        moved = diff > 0
+        edges = out_edges(starts, touched[moved])
+        old = np.repeat(old[moved], degree[touched[moved]])
+        _accumulate(acc, dst[edges], weight[edges], old, value[src[edges]], agg)
+        touched = _marked(dst[edges], n)
     raise ConvergenceError(mode, max_iter, residual, "raise max_iter or tol")
 
 
 def _by_source(graph: IndexedGraph, edges: np.ndarray, weight: np.ndarray):
     """The selected edges (sorted by source): src, dst, weight, CSR row starts per node."""
     src = graph.src[edges]
-    return src, graph.dst[edges], weight[edges], np.searchsorted(src, np.arange(graph.n + 1))
+    return src, graph.dst[edges], weight[edges], _row_starts(src, graph.n)
 
 
 def _marked(positions: np.ndarray, n: int) -> np.ndarray:
@@ -354,7 +442,7 @@ def scatter_add(acc: np.ndarray, keys: np.ndarray, values: np.ndarray) -> None:
 def reach_scores(graph, s, own_score=None, tol=1e-12, max_iter=10_000) -> np.ndarray:
     """Noisy-OR least fixpoint p = 1 - (1 - s) * prod(1 - c * p(u))."""
     own_score = s if own_score is None else own_score
-    return _iterate(graph, s, own_score, "noisy_or", "reach", tol, max_iter)
+    return _in_rounds(graph, s, own_score, "noisy_or", "reach", tol, max_iter)
 
 
 def path_scores(graph, s, own_score=None, tol=None, max_iter=10_000) -> np.ndarray:
@@ -363,35 +451,21 @@ def path_scores(graph, s, own_score=None, tol=None, max_iter=10_000) -> np.ndarr
     Always iterated to the exact answer (no tolerance: max-product settles in finitely many
     rounds); ``tol`` is accepted for a uniform signature only."""
     own_score = s if own_score is None else own_score
-    return _iterate(graph, s, own_score, "max", "path", 0.0, max_iter)
+    return _in_rounds(graph, s, own_score, "max", "path", 0.0, max_iter)
 
 
 def share_scores(graph, s, own_score=None, tol=1e-12, max_iter=10_000, direct=False):
     """Leontief embodied share: x = D s + A^T x (+ own MAKES edges carrying s(maker)).
 
-    Solved in topological order of the strongly connected components (``loop_rounds``):
-    outside loops every node's value is final once its inputs are (one pass over the
-    edges, exact); the nodes of each loop are solved together by ``solve_loops``.
-    ``direct=True`` solves the whole system by sparse LU instead (slow on large graphs).
+    Solved in topological order of the loops (``_in_rounds``): exact in one pass outside
+    loops, ``solve_loops`` on them. ``direct=True`` solves the whole system by sparse LU
+    instead (slow on large graphs because of fill-in).
     """
     own_score = s if own_score is None else own_score
-    rhs = _fixed_terms(graph, graph.unmapped * s, own_score, "sum")
-    carry = ~graph.own & (graph.share > 0)
     if direct:
-        return _share_direct(_share_matrix(graph, carry), rhs, tol)
-    src, dst, share = graph.src[carry], graph.dst[carry], graph.share[carry]
-    schedule = loop_rounds(graph.n, src, dst)
-    cross = schedule.label[src] != schedule.label[dst]
-    out_cross = _csr_by_source(graph.n, src[cross], dst[cross], share[cross])
-    out_inner = _csr_by_source(graph.n, src[~cross], dst[~cross], share[~cross])
-    x, inflow = np.zeros(graph.n), rhs.copy()
-    for nodes, looped in schedule.rounds:
-        x[nodes] = inflow[nodes]
-        if len(looped):
-            inner = out_inner[looped][:, looped].T.tocsr()
-            x[looped] = solve_loops(inner, inflow[looped], tol, max_iter)
-        inflow += out_cross[nodes].T @ x[nodes]
-    return np.clip(x, 0.0, 1.0)
+        rhs = _fixed_terms(graph, graph.unmapped * s, own_score, "sum")
+        return _share_direct(_share_matrix(graph, ~graph.own & (graph.share > 0)), rhs, tol)
+    return _in_rounds(graph, graph.unmapped * s, own_score, "sum", "share", tol, max_iter)
 
 
 def solve_loops(a_t, rhs: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
@@ -419,50 +493,66 @@ def solve_loops(a_t, rhs: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
 
 @dataclass
 class LoopRounds:
-    """Nodes in topological order of their strongly connected components.
+    """The nodes in topological order of their strongly connected components.
 
-    ``label``: each node's component; ``rounds``: (nodes, looped) per round, where every
-    edge into a round's nodes comes from an earlier round or from the same loop, and
-    ``looped`` are the round's nodes on a loop (a component of 2+ nodes, or a self-loop).
+    ``rounds``: (nodes, looped, edges) per round. Every edge into a round's nodes comes from
+    an earlier round or from the same loop; ``looped`` are the round's nodes on a loop (a
+    component of 2+ nodes, or a self-loop); ``edges`` slices ``cross`` (edges between
+    components, by round of their source) to the edges out of this round's nodes.
+    ``inner``: edges within components, by source, with CSR row starts ``inner_starts``.
     """
 
     label: np.ndarray
-    rounds: list[tuple[np.ndarray, np.ndarray]]
+    rounds: list[tuple[np.ndarray, np.ndarray, slice]]
+    cross: np.ndarray
+    inner: np.ndarray
+    inner_starts: np.ndarray
 
 
-def loop_rounds(n: int, src: np.ndarray, dst: np.ndarray) -> LoopRounds:
+def loop_rounds(n: int, src: np.ndarray, dst: np.ndarray, edge_ids: np.ndarray) -> LoopRounds:
     """Kahn's algorithm over the strongly connected components of the edges (sorted by
-    source), one vectorised step per round: a component is released once every edge into
-    it from another component comes from a released node."""
-    from scipy.sparse.csgraph import connected_components
-
-    _, label = connected_components(
-        _csr_by_source(n, src, dst, np.ones(len(src))), directed=True, connection="strong"
-    )
+    source; reported as ``edge_ids``), one vectorised step per round: a component is
+    released once every edge into it from another component comes from a released node."""
+    label = _components(n, src, dst)
     size = np.bincount(label)
     looped = size[label] > 1
     looped[src[src == dst]] = True
     cross = label[src] != label[dst]
-    cross_src, cross_dst = src[cross], label[dst[cross]]
-    cross_starts = np.searchsorted(cross_src, np.arange(n + 1))
-    members = np.argsort(label, kind="stable")
+    cross_ids, cross_dst = edge_ids[cross], label[dst[cross]]
+    cross_starts = _row_starts(src[cross], n)
+    members = stable_order(label)
     member_starts = np.concatenate([[0], np.cumsum(size)])
     waiting = np.bincount(cross_dst, minlength=len(size))
-    ready, rounds = np.flatnonzero(waiting == 0), []
+    ready, rounds, by_round, done = np.flatnonzero(waiting == 0), [], [], 0
     while len(ready):
         nodes = members[out_edges(member_starts, ready)]
-        rounds.append((nodes, nodes[looped[nodes]]))
-        released = cross_dst[out_edges(cross_starts, nodes)]
+        edges = out_edges(cross_starts, nodes)
+        rounds.append((nodes, nodes[looped[nodes]], slice(done, done + len(edges))))
+        by_round.append(edges)
+        done += len(edges)
+        released = cross_dst[edges]
         np.subtract.at(waiting, released, 1)
         ready = _marked(released[waiting[released] == 0], len(size))
-    return LoopRounds(label=label, rounds=rounds)
+    inner = ~cross
+    return LoopRounds(
+        label=label,
+        rounds=rounds,
+        cross=cross_ids[np.concatenate(by_round)] if by_round else cross_ids,
+        inner=edge_ids[inner],
+        inner_starts=_row_starts(src[inner], n),
+    )
+
+
+def _row_starts(src: np.ndarray, n: int) -> np.ndarray:
+    """CSR row starts of edges sorted by source."""
+    return np.concatenate([[0], np.cumsum(np.bincount(src, minlength=n))])
 
 
 def _csr_by_source(n: int, src: np.ndarray, dst: np.ndarray, data: np.ndarray):
     """Edges already sorted by source as an n x n CSR matrix (row = source), no re-sorting."""
     from scipy.sparse import csr_matrix
 
-    return csr_matrix((data, dst, np.searchsorted(src, np.arange(n + 1))), shape=(n, n))
+    return csr_matrix((data, dst, _row_starts(src, n)), shape=(n, n))
 
 
 def _share_krylov(a_t, rhs: np.ndarray, start: np.ndarray) -> np.ndarray:
@@ -841,11 +931,13 @@ def propagate(
     timings["index"] = time.perf_counter() - clock
 
     table = _node_frame(bundle, graph, s)
+    clock = time.perf_counter()
+    scored, seconds = score_modes(graph, s, modes, tol, max_iter)
+    timings.update(seconds, modes=time.perf_counter() - clock)
     for mode in modes:
-        clock = time.perf_counter()
-        table[mode] = _checked(mode, SCORERS[mode](graph, s, tol=tol, max_iter=max_iter))
-        timings[mode] = time.perf_counter() - clock
-    table["tier"] = _tiers(graph, s)
+        table[mode] = scored[mode]
+    tier = scored["tier"]
+    table["tier"] = _nullable_int(np.where(np.isfinite(tier), tier, -1).astype(np.int64))
 
     clock = time.perf_counter()
     targets = _contribution_targets(graph, table, contributions_for)
@@ -870,6 +962,28 @@ def propagate(
         "timings_s": timings,
     }
     return Exposure(table=table, contributions=contributions, params=params)
+
+
+def score_modes(
+    graph: IndexedGraph, s: np.ndarray, modes: Iterable[str], tol: float, max_iter: int
+) -> tuple[dict[str, np.ndarray], dict[str, float]]:
+    """Every asked mode's scores and the tiers, and the seconds each took ("rounds": the loop
+    schedule the modes share). Side by side in threads: numpy and scipy release the GIL in
+    their loops, and the modes only read the graph."""
+    with ThreadPoolExecutor(os.cpu_count() or 1) as pool:
+        running = {"tier": pool.submit(_timed, partial(tier_distance, graph, s))}
+        _, rounds_seconds = _timed(lambda: graph.rounds)
+        for mode in modes:
+            task = partial(SCORERS[mode], graph, s, tol=tol, max_iter=max_iter)
+            running[mode] = pool.submit(_timed, task)
+        done = {name: future.result() for name, future in running.items()}
+    scores = {name: _checked(name, values) for name, (values, _) in done.items()}
+    return scores, {"rounds": rounds_seconds} | {name: sec for name, (_, sec) in done.items()}
+
+
+def _timed(task) -> tuple[Any, float]:
+    clock = time.perf_counter()
+    return task(), time.perf_counter() - clock
 
 
 def _checked(mode: str, values: np.ndarray) -> np.ndarray:
@@ -897,11 +1011,6 @@ def _node_frame(bundle: Bundle, graph: IndexedGraph, s: np.ndarray) -> pd.DataFr
     table["share_imputed"] = graph.share_imputed
     table["unmapped"] = graph.unmapped
     return table
-
-
-def _tiers(graph: IndexedGraph, s: np.ndarray):
-    dist = tier_distance(graph, s)
-    return _nullable_int(np.where(np.isfinite(dist), dist, -1).astype(np.int64))
 
 
 def _nullable_int(values: np.ndarray):

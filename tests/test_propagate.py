@@ -392,3 +392,16 @@ def test_slow_share_loops_are_solved_by_bicgstab_exactly(monkeypatch):
     exact = share_scores(graph, s, direct=True)
     np.testing.assert_allclose(iterative, exact, rtol=0, atol=1e-12)
     assert iterative[graph.ids.get_loc("b")] > 0.3
+
+
+def test_indexing_rejects_duplicate_ids_and_dangling_edges():
+    """The engine's own guards for bundles built in code (files are validated before)."""
+    from graphkit.model import Bundle
+
+    bundle = make_bundle([("a", "supplier", 0.5), ("b", "supplier", None)], [("a", "b", 1, 1)])
+    twice = Bundle(nodes=pd.concat([bundle.nodes, bundle.nodes.head(1)]), edges=bundle.edges)
+    with pytest.raises(GraphError, match="not unique"):
+        index_graph(twice)
+    dangling = bundle.edges.assign(target=["nowhere"])
+    with pytest.raises(GraphError, match="unknown nodes.*nowhere"):
+        index_graph(Bundle(nodes=bundle.nodes, edges=dangling))
