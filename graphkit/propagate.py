@@ -117,26 +117,29 @@ def index_graph(bundle: Bundle) -> IndexedGraph:
     """Index the bundle's tables into arrays (vectorised; no per-edge Python work).
 
     Edges are kept sorted by source; ``edge_row`` maps each back to its row in bundle.edges.
+    The id lookups, the sort and the share imputation overlap in two threads.
     """
     nodes, edges = bundle.nodes, bundle.edges
     n = len(nodes)
-    src, dst = _edge_endpoints(nodes["id"], edges)
-    order = stable_order(src)
-    src, dst = src[order], dst[order]
-    is_makes, is_part_of = ((edges["kind"] == k).to_numpy(bool)[order] for k in (MAKES, PART_OF))
-    confidence = np.clip(edges["confidence"].fillna(1.0).to_numpy(float)[order], 0.0, 1.0)
-    share, imputed, unmapped = _impute_shares(edges["share"].to_numpy(float)[order], dst, n)
+    with ThreadPoolExecutor(2) as pool:
+        lookups = _start_lookups(pool, nodes["id"], edges)
+        is_makes, is_part_of = ((edges["kind"] == k).to_numpy(bool) for k in (MAKES, PART_OF))
+        confidence = np.clip(edges["confidence"].fillna(1.0).to_numpy(float), 0.0, 1.0)
+        src, dst = _endpoints(lookups, edges)
+        sorting = pool.submit(stable_order, src)
+        share, imputed, unmapped = _impute_shares(edges["share"].to_numpy(float), dst, n)
+        order = sorting.result()
     has_bom = np.bincount(dst[is_part_of], minlength=n) > 0
     return IndexedGraph(
         ids=_id_index(nodes["id"]),
         is_supplier=(nodes["kind"] == SUPPLIER).to_numpy(),
-        src=src,
-        dst=dst,
+        src=src[order],
+        dst=dst[order],
         edge_row=order,
-        confidence=confidence,
-        share=share,
-        own=is_makes & has_bom[dst],
-        part_of=is_part_of,
+        confidence=confidence[order],
+        share=share[order],
+        own=(is_makes & has_bom[dst])[order],
+        part_of=is_part_of[order],
         share_imputed=imputed,
         unmapped=unmapped,
     )
@@ -148,9 +151,9 @@ def _id_index(ids: pd.Series) -> pd.Index:
     return pd.Index(ids.astype(str).array, name=None)
 
 
-def _edge_endpoints(ids: pd.Series, edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
-    """Node positions of every edge's source and target: hash lookups in Arrow, the two ends
-    in parallel threads (Arrow releases the GIL)."""
+def _start_lookups(pool: ThreadPoolExecutor, ids: pd.Series, edges: pd.DataFrame) -> list:
+    """Start the hash lookups (in Arrow, which releases the GIL) of every edge's source and
+    target among the node ids, and a count of the distinct ids."""
     import pyarrow.compute as pc
 
     keys = _arrow_strings(ids).combine_chunks()
@@ -159,12 +162,15 @@ def _edge_endpoints(ids: pd.Series, edges: pd.DataFrame) -> tuple[np.ndarray, np
         found = pc.index_in(_arrow_strings(edges[column]), value_set=keys)
         return pc.fill_null(found, -1).to_numpy().astype(np.int64)
 
-    with ThreadPoolExecutor(2) as pool:
-        ends = pool.map(positions, ("source", "target"))
-        distinct = pool.submit(pc.count_distinct, keys)
-        src, dst = ends
-        if distinct.result().as_py() != len(keys):
-            raise GraphError("node ids are not unique")
+    distinct = pool.submit(lambda: pc.count_distinct(keys).as_py() == len(keys))
+    return [pool.submit(positions, "source"), pool.submit(positions, "target"), distinct]
+
+
+def _endpoints(lookups: list, edges: pd.DataFrame) -> tuple[np.ndarray, np.ndarray]:
+    """Node positions of every edge's source and target, from ``_start_lookups``."""
+    src, dst, unique = (future.result() for future in lookups)
+    if not unique:
+        raise GraphError("node ids are not unique")
     unknown = (src < 0) | (dst < 0)
     if unknown.any():
         bad = edges.loc[unknown, ["source", "target"]].head(3)
@@ -318,7 +324,7 @@ def _in_rounds(graph, term, own_score, agg, mode, tol, max_iter) -> np.ndarray:
     Edges that carry nothing in this mode (weight 0) add nothing in any of the three.
     """
     weight, schedule = _weight(graph, agg), graph.rounds
-    src, dst, w = graph.src[schedule.cross], graph.dst[schedule.cross], weight[schedule.cross]
+    src, dst, w = schedule.cross_src, schedule.cross_dst, weight[schedule.cross]
     value = np.zeros(graph.n)
     acc = _to_acc(_fixed_terms(graph, term, own_score, agg), agg)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -343,8 +349,7 @@ def _solve_loop_block(graph, weight, looped, acc, agg, mode, tol, max_iter) -> n
     """Values of the ``looped`` nodes given their accumulated inputs from outside the loops."""
     schedule = graph.rounds
     edges = schedule.inner[out_edges(schedule.inner_starts, looped)]
-    local = np.zeros(graph.n, dtype=np.int64)
-    local[looped] = np.arange(len(looped))
+    local = schedule.place_in_round
     src, dst, weight = local[graph.src[edges]], local[graph.dst[edges]], weight[edges]
     if agg == "sum":
         from scipy.sparse import csr_matrix
@@ -420,7 +425,7 @@ def _to_acc(values: np.ndarray, agg: str) -> np.ndarray:
 
 
 def _from_acc(acc: np.ndarray, agg: str) -> np.ndarray:
-    return -np.expm1(acc) if agg == "noisy_or" else acc.copy()
+    return 0.0 - np.expm1(acc) if agg == "noisy_or" else acc.copy()  # 0.0 - x: never -0.0
 
 
 def _accumulate(acc, dst, weight, old, new, agg) -> None:
@@ -498,15 +503,20 @@ class LoopRounds:
     ``rounds``: (nodes, looped, edges) per round. Every edge into a round's nodes comes from
     an earlier round or from the same loop; ``looped`` are the round's nodes on a loop (a
     component of 2+ nodes, or a self-loop); ``edges`` slices ``cross`` (edges between
-    components, by round of their source) to the edges out of this round's nodes.
-    ``inner``: edges within components, by source, with CSR row starts ``inner_starts``.
+    components, by round of their source) to the edges out of this round's nodes, whose
+    ends are ``cross_src`` and ``cross_dst``. ``inner``: edges within components, by source,
+    with CSR row starts ``inner_starts``. ``place_in_round``: a looped node's position in
+    its round's ``looped``.
     """
 
     label: np.ndarray
     rounds: list[tuple[np.ndarray, np.ndarray, slice]]
     cross: np.ndarray
+    cross_src: np.ndarray
+    cross_dst: np.ndarray
     inner: np.ndarray
     inner_starts: np.ndarray
+    place_in_round: np.ndarray
 
 
 def loop_rounds(n: int, src: np.ndarray, dst: np.ndarray, edge_ids: np.ndarray) -> LoopRounds:
@@ -524,22 +534,28 @@ def loop_rounds(n: int, src: np.ndarray, dst: np.ndarray, edge_ids: np.ndarray) 
     member_starts = np.concatenate([[0], np.cumsum(size)])
     waiting = np.bincount(cross_dst, minlength=len(size))
     ready, rounds, by_round, done = np.flatnonzero(waiting == 0), [], [], 0
+    place_in_round = np.zeros(n, dtype=np.int64)
     while len(ready):
         nodes = members[out_edges(member_starts, ready)]
         edges = out_edges(cross_starts, nodes)
-        rounds.append((nodes, nodes[looped[nodes]], slice(done, done + len(edges))))
+        on_loop = nodes[looped[nodes]]
+        place_in_round[on_loop] = np.arange(len(on_loop))
+        rounds.append((nodes, on_loop, slice(done, done + len(edges))))
         by_round.append(edges)
         done += len(edges)
         released = cross_dst[edges]
         np.subtract.at(waiting, released, 1)
         ready = _marked(released[waiting[released] == 0], len(size))
-    inner = ~cross
+    inner, by_round = ~cross, np.concatenate(by_round) if by_round else np.zeros(0, dtype=int)
     return LoopRounds(
         label=label,
         rounds=rounds,
-        cross=cross_ids[np.concatenate(by_round)] if by_round else cross_ids,
+        cross=cross_ids[by_round],
+        cross_src=src[cross][by_round],
+        cross_dst=dst[cross][by_round],
         inner=edge_ids[inner],
         inner_starts=_row_starts(src[inner], n),
+        place_in_round=place_in_round,
     )
 
 
@@ -549,10 +565,13 @@ def _row_starts(src: np.ndarray, n: int) -> np.ndarray:
 
 
 def _csr_by_source(n: int, src: np.ndarray, dst: np.ndarray, data: np.ndarray):
-    """Edges already sorted by source as an n x n CSR matrix (row = source), no re-sorting."""
+    """Edges already sorted by source as an n x n CSR matrix (row = source), no re-sorting
+    (32-bit indices where they fit, as scipy would otherwise convert them itself)."""
     from scipy.sparse import csr_matrix
 
-    return csr_matrix((data, dst, _row_starts(src, n)), shape=(n, n))
+    index = np.int32 if max(n, len(dst)) < np.iinfo(np.int32).max else np.int64
+    starts = _row_starts(src, n).astype(index)
+    return csr_matrix((data, dst.astype(index), starts), shape=(n, n))
 
 
 def _share_krylov(a_t, rhs: np.ndarray, start: np.ndarray) -> np.ndarray:

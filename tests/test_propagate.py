@@ -109,6 +109,7 @@ def test_scores_are_in_unit_interval_and_zero_where_no_source_reaches(bundle):
     for mode in ("reach", "share", "path"):
         assert table[mode].notna().all()
         assert table[mode].between(0, 1).all()
+        assert not np.signbit(table[mode]).any()  # no -0.0: it prints as "-0" in CSV files
         unreached = linked if mode == "share" else table["tier"].notna()
         assert (table.loc[~unreached, mode] == 0).all()
     assert ((table["path"] > 0) == table["tier"].notna()).all()

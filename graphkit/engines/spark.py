@@ -26,7 +26,6 @@ import os
 import shutil
 import tempfile
 import time
-import types
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -46,7 +45,7 @@ from graphkit.model import (
     InvalidInput,
     Problem,
 )
-from graphkit.propagate import MODES, ConvergenceError, certain_loops
+from graphkit.propagate import MODES, ConvergenceError, on_loops
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -624,14 +623,7 @@ def certain_loop_nodes(carry: DataFrame) -> DataFrame:
     ids = pd.Index(pd.unique(core[["src", "dst"]].to_numpy().ravel()))
     src, dst = ids.get_indexer(core["src"]), ids.get_indexer(core["dst"])
     order = np.argsort(src, kind="stable")
-    core_graph = types.SimpleNamespace(  # the fields certain_loops reads (sorted by source)
-        n=len(ids),
-        src=src[order],
-        dst=dst[order],
-        confidence=np.ones(len(core)),
-        own=np.zeros(len(core), dtype=bool),
-    )
-    looped = ids[certain_loops(core_graph)] if len(ids) else ids
+    looped = ids[on_loops(len(ids), src[order], dst[order])] if len(ids) else ids
     frame = pd.DataFrame({"id": looped.astype(str)})
     return carry.sparkSession.createDataFrame(frame, "id string")
 
