@@ -8,8 +8,6 @@ import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graphkit.model import GraphError
-
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -29,7 +27,6 @@ def export_parquet(
     With ``source_scores`` (node id -> score) the nodes get a ``source_score`` column, which
     the Spark engine prefers over ``exposure``; ids missing from it score 0.
     """
-    _require_pyarrow()
     nodes = bundle.nodes.copy()
     if source_scores is not None:
         scores = source_scores.groupby(level=0).max().reindex(nodes["id"]).fillna(0.0)
@@ -61,10 +58,3 @@ def replace_dir(new: Path, target: Path) -> None:
         os.replace(target, old)
     os.replace(new, target)
     shutil.rmtree(old, ignore_errors=True)
-
-
-def _require_pyarrow() -> None:
-    try:
-        import pyarrow  # noqa: F401
-    except ImportError as exc:
-        raise GraphError("Parquet export needs pyarrow: pip install 'graphkit[spark]'") from exc
