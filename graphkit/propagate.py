@@ -10,6 +10,10 @@ with AGG = noisy-OR and w = confidence for ``reach``, AGG = sum and w = share fo
 "Own" edges are MAKES edges into a component whose bill of materials is known (it has
 PART_OF inputs): they carry only the maker's own source score (DESIGN.md, "Products with a
 known bill of materials").
+
+The graph is evaluated in topological order of its loops (strongly connected components,
+``loop_rounds``): a node outside loops is final, exactly, once its inputs are; the nodes of
+a loop are solved together (``_solve_loop_block``).
 """
 
 from __future__ import annotations
@@ -45,9 +49,9 @@ CONTRIBUTIONS_TOP = 50
 MAX_PAIRS = 300_000
 #: an unmapped remainder below this is rounding residue of shares meant to sum to 1
 ROUNDING = 1e-9
-#: share mode falls back to a direct sparse solve up to this many nodes
+#: share mode falls back to a direct sparse solve of a loop up to this many nodes
 SHARE_DIRECT_UP_TO = 50_000
-#: Jacobi rounds before BiCGSTAB takes over (deeper than most acyclic supply chains)
+#: Jacobi rounds on a loop before BiCGSTAB takes over
 SHARE_JACOBI_ROUNDS = 64
 #: a share-mode solution whose residual exceeds this is rejected
 SHARE_RESIDUAL = 1e-9
