@@ -335,6 +335,20 @@ def sanctions_command(bundle: str, list_path: str, out: str | None, output_forma
 # --- propagation commands (Propagation engine) ------------------------------------------
 
 MODE_CHOICE = click.Choice(["reach", "share", "path", "all"])
+TOL_OPTION = click.option(
+    "--tol",
+    type=click.FloatRange(0.0),
+    default=1e-12,
+    show_default=True,
+    help="Stop a loop's rounds when no score changes by more than this (relative).",
+)
+MAX_ITER_OPTION = click.option(
+    "--max-iter",
+    type=click.IntRange(1),
+    default=10_000,
+    show_default=True,
+    help="Round cap; a loop still changing after it is an error, not a wrong number.",
+)
 
 
 def _load_for_propagation(bundle_path: str):
@@ -360,7 +374,9 @@ def _load_for_propagation(bundle_path: str):
     help="embedded: numpy/scipy in memory, with paths and contributions; spark: Apache Spark.",
 )
 @click.option("--master", default=None, help="Spark master URL with --engine spark.")
-def propagate_command(bundle_path, mode, priors, out_dir, k, engine, master) -> None:
+@TOL_OPTION
+@MAX_ITER_OPTION
+def propagate_command(bundle_path, mode, priors, out_dir, k, engine, master, tol, max_iter):
     """Propagate exposure to every node; write exposures, paths, contributions and run info.
 
     With --engine spark the scores (exposures.parquet) come from Spark instead, equal to
@@ -374,7 +390,7 @@ def propagate_command(bundle_path, mode, priors, out_dir, k, engine, master) -> 
     import time
 
     if engine == "spark":
-        _propagate_on_spark(bundle_path, mode, priors, out_dir, master)
+        _propagate_on_spark(bundle_path, mode, priors, out_dir, master, tol, max_iter)
         return
     from graphkit.explain import paths_for_buyer_facing
     from graphkit.propagate import MODES, propagate, write_results
@@ -382,7 +398,9 @@ def propagate_command(bundle_path, mode, priors, out_dir, k, engine, master) -> 
     started = time.perf_counter()
     bundle, sources = _load_for_propagation(bundle_path)
     modes = MODES if mode == "all" else (mode,)
-    exposure = propagate(bundle, sources["source_score"], modes=modes, priors=priors)
+    exposure = propagate(
+        bundle, sources["source_score"], modes, priors=priors, tol=tol, max_iter=max_iter
+    )
     paths = paths_for_buyer_facing(bundle, exposure, k, sources["evidence"])
     run_info = {
         "inputs": {
@@ -399,7 +417,7 @@ def propagate_command(bundle_path, mode, priors, out_dir, k, engine, master) -> 
         click.echo(f"  {path}")
 
 
-def _propagate_on_spark(bundle_path, mode, priors, out_dir, master) -> None:
+def _propagate_on_spark(bundle_path, mode, priors, out_dir, master, tol, max_iter) -> None:
     """Screen here, export Parquet with the scores to a temporary folder, run Spark on it."""
     import tempfile
     from pathlib import Path
@@ -413,7 +431,7 @@ def _propagate_on_spark(bundle_path, mode, priors, out_dir, master) -> None:
     modes = spark_engine.MODES if mode == "all" else (mode,)
     with tempfile.TemporaryDirectory(prefix="graphkit-spark-") as staging:
         staged = export_parquet(bundle, Path(staging) / "input", sources["source_score"])
-        summary = spark_engine.run(str(staged), out_dir, master, modes)
+        summary = spark_engine.run(str(staged), out_dir, master, modes, tol=tol, max_iter=max_iter)
     click.echo(f"{summary['nodes']} nodes on {summary['master']}; wrote {summary['output']}")
 
 
@@ -510,8 +528,8 @@ def spark_group() -> None:
     help="Spark master URL  [default: the one spark-submit gives, else local[*]]",
 )
 @click.option("--mode", type=MODE_CHOICE, default="all", show_default=True)
-@click.option("--tol", type=float, default=1e-12, show_default=True, help="Max change to stop.")
-@click.option("--max-iter", type=click.IntRange(1), default=10_000, show_default=True)
+@TOL_OPTION
+@MAX_ITER_OPTION
 @click.option(
     "--conf", "conf", multiple=True, metavar="KEY=VALUE", help="Spark setting (repeatable)."
 )

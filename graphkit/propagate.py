@@ -370,14 +370,15 @@ def _loop_fixpoint(acc, src, dst, weight, saturate, agg, mode, tol, max_iter) ->
 
     Incremental: each round only the out-edges of nodes whose value changed are recomputed
     and their difference added to the accumulator. ``saturate``: nodes set to 1 once positive
-    (noisy-OR on a loop of certain edges, see ``certain_loops``).
+    (noisy-OR on a loop of certain edges, see ``certain_loops``). Rounds in which exposure
+    first reaches a node do not count towards ``max_iter`` (there are at most n of them).
     """
     n, acc = len(acc), acc.copy()
     starts = _row_starts(src, n)
     degree = np.diff(starts)
     value = np.zeros(n)
-    touched, residual = np.arange(n), np.inf
-    for _ in range(max_iter):
+    touched, residual, refining = np.arange(n), np.inf, 0
+    while refining < max_iter:
         new, old = _from_acc(acc[touched], agg), value[touched]
         if saturate is not None:
             new[saturate[touched] & (new > 0)] = 1.0
@@ -387,6 +388,7 @@ def _loop_fixpoint(acc, src, dst, weight, saturate, agg, mode, tol, max_iter) ->
         if residual <= tol:
             return value
         moved = diff > 0
+        refining += not np.any(old[moved] == 0)
         edges = out_edges(starts, touched[moved])
         old = np.repeat(old[moved], degree[touched[moved]])
         _accumulate(acc, dst[edges], weight[edges], old, value[src[edges]], agg)
@@ -484,12 +486,14 @@ def solve_loops(a_t, rhs: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
     SHARE_JACOBI_ROUNDS rounds) BiCGSTAB takes over from the current x, its answer accepted
     only if it passes the same per-node convergence test, else Jacobi goes on from it. If
     nothing has converged after ``max_iter`` rounds, systems up to SHARE_DIRECT_UP_TO nodes
-    are solved by sparse LU.
+    are solved by sparse LU. Rounds in which exposure first reaches a node do not count
+    towards ``max_iter`` (there are at most n of them: a long thin loop needs that many).
     """
-    x, residual = rhs, np.inf
-    for done in range(1, max_iter + 1):
+    x, residual, done, refining = rhs, np.inf, 0, 0
+    while refining < max_iter:
         new = rhs + a_t @ x
         residual = relative_change(np.abs(new - x), new)
+        done, refining = done + 1, refining + (not np.any(new[x == 0] > 0))
         x = new
         if residual <= tol:
             return x
@@ -701,8 +705,8 @@ def per_source(
     _, e_dst, e_weight, starts = _by_source(graph, carry, weight)
     n = np.int64(graph.n)
     saturate = certain_loops(graph) if agg == "noisy_or" else np.zeros(graph.n, dtype=bool)
-    keys, values, residual = fixed_keys, fixed_values, np.inf
-    for _ in range(max_iter):
+    keys, values, residual, refining = fixed_keys, fixed_values, np.inf, 0
+    while refining < max_iter:  # rounds that reach new (node, source) pairs do not count
         node = keys // n
         degree = starts[node + 1] - starts[node]
         edge = out_edges(starts, node)
@@ -719,7 +723,7 @@ def per_source(
         new_values[saturate[new_keys // n] & (new_values > 0)] = 1.0
         same = np.array_equal(new_keys, keys)
         residual = relative_change(np.abs(new_values - values), new_values) if same else np.inf
-        keys, values = new_keys, new_values
+        keys, values, refining = new_keys, new_values, refining + same
         if residual <= tol:
             break
     else:

@@ -187,6 +187,25 @@ def test_cli_failed_run_leaves_no_output(tmp_path):
     assert not out.exists() or not any(out.iterdir())
 
 
+def test_cli_propagate_takes_tolerance_and_round_cap(tmp_path):
+    """The error names the cap the user can raise; the values used are in run.json."""
+    folder, out = tmp_path / "loop", tmp_path / "out"
+    loop = make_bundle(
+        [("a", "supplier", 0.5), ("b", "supplier", None), ("c", "supplier", None)],
+        [("a", "b", 0.1, 0.99), ("b", "c", 0.9, 0.99), ("c", "b", 0.9, 0.99)],
+    )
+    write_bundle(loop, folder)
+    with pytest.raises(GraphError, match=r"reach mode did not converge.*after 3 iter"):
+        run("propagate", str(folder), "--max-iter", "3", "--out", str(out))
+    assert not out.exists() or not any(out.iterdir())
+    result = run("propagate", str(folder), "--tol", "1e-6", "--max-iter", "500", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    parameters = json.loads((out / "run.json").read_text())["parameters"]
+    assert (parameters["tol"], parameters["max_iter"]) == (1e-6, 500)
+    rejected = CliRunner().invoke(cli, ["propagate", str(folder), "--max-iter", "0", "--out", "x"])
+    assert rejected.exit_code == 2 and "--max-iter" in rejected.output
+
+
 def test_cli_paths_table_and_json(tmp_path):
     folder = hostile_bundle(tmp_path)
     table = run("paths", str(folder), "--target", "retailer", "-k", "3")

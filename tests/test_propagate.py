@@ -284,6 +284,35 @@ def test_non_convergence_raises_a_clear_error():
     assert issubclass(ConvergenceError, GraphError)
 
 
+def long_thin_loop(length: int):
+    """A chain n0 -> n1 -> ... fed by one source, every 10th node selling back 50 places up
+    the chain: one loop of ``length`` nodes whose values take ``length`` rounds to arrive."""
+    nodes = [("src", "supplier", 0.9)] + [(f"n{i}", "supplier", None) for i in range(length)]
+    edges = [("src", "n0", 0.5, 0.999)]
+    edges += [(f"n{i}", f"n{i + 1}", 0.5, 0.999) for i in range(length - 1)]
+    edges += [(f"n{i}", f"n{i - 50}", 0.5, 0.999) for i in range(60, length, 10)]
+    return make_bundle(nodes, edges)
+
+
+def test_rounds_that_first_reach_nodes_do_not_count_towards_max_iter():
+    """A 2,000-node loop needs ~2,000 rounds for exposure to arrive everywhere; only the
+    rounds that refine values (a few hundred, here) count towards max_iter."""
+    length = 2_000
+    bundle = long_thin_loop(length)
+    table = scores(bundle, max_iter=500, contributions_for="all")
+    chain = np.array([table.at[f"n{i}", "path"] for i in range(length)])
+    np.testing.assert_allclose(chain, 0.9 * 0.999 ** np.arange(1, length + 1), rtol=1e-12)
+    s, _, into = plain_graph(bundle)
+    p = table["reach"].to_dict()
+    rhs = reach_equation(s, into, p)
+    assert max(abs(p[node] - rhs[node]) for node in p) < 1e-9
+    graph = index_graph(bundle)
+    direct = share_scores(graph, table["source_score"].reindex(graph.ids).to_numpy(), direct=True)
+    np.testing.assert_allclose(table["share"].reindex(graph.ids), direct, rtol=0, atol=1e-12)
+    assert table.at[f"n{length - 1}", "reach"] > 0.1
+    assert (table["n_sources"].drop("src") == 1).all()  # per-source contributions converged
+
+
 def test_a_closed_loop_of_shares_gets_the_least_solution_and_direct_solve_reports_it():
     """b and c each buy 100% from the other: nothing exposed can enter, so x = 0 there; the
     direct solve cannot tell (singular matrix) and says so."""

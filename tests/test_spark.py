@@ -141,6 +141,17 @@ def test_too_few_iterations_is_reported(spark):
         spark_engine.propagate(*frames, max_iter=1)
 
 
+def test_steps_that_first_reach_nodes_do_not_count_towards_max_iter(spark):
+    """A 12-supplier chain needs 12 steps to reach its end; max_iter=2 caps only the rest."""
+    names = [f"s{i}" for i in range(12)]
+    nodes = [(name, "supplier", 0.8 if name == "s0" else None) for name in names]
+    bundle = make_bundle(nodes, [(a, b, 0.5, 0.9) for a, b in zip(names, names[1:])])
+    result = spark_engine.propagate(*spark_engine.frames_from_bundle(spark, bundle), max_iter=2)
+    assert result.params["iterations"] >= 12  # 11 to reach s11, 1 to see nothing change
+    got = assert_same(result.table, bundle)
+    assert got.at["s11", "path"] == pytest.approx(0.8 * 0.9**11)
+
+
 def test_bad_csv_reports_every_problem(spark, tmp_path):
     folder = tmp_path / "bad"
     folder.mkdir()

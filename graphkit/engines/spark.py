@@ -19,9 +19,11 @@ DataFrame expressions are used (no Python UDFs), so executors need no Python pac
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 import math
+import operator
 import os
 import shutil
 import tempfile
@@ -547,6 +549,7 @@ def _step(state: DataFrame, carry: DataFrame, modes: tuple[str, ...]) -> DataFra
         new["reach"] = F.when(F.col("saturate") & (new["reach"] > 0), 1.0).otherwise(new["reach"])
     tier = F.least("fixed_tier", "tier_in")
     tier_changed = (~tier.eqNullSafe(F.col("tier"))).cast("double")
+    reached = [(F.col(m) == 0) & (new[m] > 0) for m in modes]
     return joined.select(
         "id",
         *(F.col(f"fixed_{m}") for m in modes),
@@ -556,25 +559,33 @@ def _step(state: DataFrame, carry: DataFrame, modes: tuple[str, ...]) -> DataFra
         "saturate",
         *(F.abs(new[m] - F.col(m)).alias(f"delta_{m}") for m in modes),
         tier_changed.alias("delta_tier"),
+        functools.reduce(operator.or_, reached, F.lit(False)).alias("first_reached"),
     )
 
 
 def _iterate(state, carry, modes, tol, max_iter, checkpoint_every):
     """Iterate to the fixpoint. Each step is one Spark job: it is materialised by a local
     checkpoint (cutting the lineage; a reliable one every ``checkpoint_every`` steps if a
-    checkpoint dir is set) and observed for its max-delta in the same pass."""
+    checkpoint dir is set) and observed for its max-delta in the same pass. As in the
+    embedded engine, steps in which exposure first reaches a node do not count towards
+    ``max_iter`` (a chain of n suppliers needs n of them)."""
     from pyspark.sql import Observation
     from pyspark.sql import functions as F
 
     state = state.localCheckpoint(eager=True)
     deltas = [*modes, "tier"]
     residuals = dict.fromkeys(deltas, float("inf"))
-    for iteration in range(1, max_iter + 1):
+    iteration = refining = 0
+    while refining < max_iter:
+        iteration += 1
         observed = Observation(f"graphkit-step-{iteration}")
         step = _step(state, carry, modes).observe(
-            observed, *(F.max(f"delta_{d}").alias(d) for d in deltas)
+            observed,
+            *(F.max(f"delta_{d}").alias(d) for d in deltas),
+            F.max(F.col("first_reached").cast("int")).alias("first_reached"),
         )
         state = _checkpoint(step, iteration % checkpoint_every == 0)
+        refining += not observed.get["first_reached"]
         residuals = {d: float(observed.get[d] or 0.0) for d in deltas}
         log.info("step %d: max change %s", iteration, residuals)
         worst = max(residuals, key=lambda d: residuals[d])
