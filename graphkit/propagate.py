@@ -388,7 +388,7 @@ def _loop_fixpoint(acc, src, dst, weight, saturate, agg, mode, tol, max_iter) ->
         if residual <= tol:
             return value
         moved = diff > 0
-        refining += not np.any(old[moved] == 0)
+        refining += not reaches_new_nodes(old, new)
         edges = out_edges(starts, touched[moved])
         old = np.repeat(old[moved], degree[touched[moved]])
         _accumulate(acc, dst[edges], weight[edges], old, value[src[edges]], agg)
@@ -407,6 +407,12 @@ def _marked(positions: np.ndarray, n: int) -> np.ndarray:
     mask = np.zeros(n, dtype=bool)
     mask[positions] = True
     return np.flatnonzero(mask)
+
+
+def reaches_new_nodes(old: np.ndarray, new: np.ndarray) -> bool:
+    """Whether a round brought exposure to a node for the first time (such rounds, at most
+    one per node, do not count towards ``max_iter``)."""
+    return bool(np.any((old == 0) & (new > 0)))
 
 
 def relative_change(diff: np.ndarray, new: np.ndarray) -> float:
@@ -493,7 +499,7 @@ def solve_loops(a_t, rhs: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
     while refining < max_iter:
         new = rhs + a_t @ x
         residual = relative_change(np.abs(new - x), new)
-        done, refining = done + 1, refining + (not np.any(new[x == 0] > 0))
+        done, refining = done + 1, refining + (not reaches_new_nodes(x, new))
         x = new
         if residual <= tol:
             return x
