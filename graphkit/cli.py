@@ -13,7 +13,7 @@ from typing import Any
 import click
 
 from graphkit import __version__
-from graphkit.model import GraphError, InvalidInput
+from graphkit.errors import GraphError, InvalidInput
 
 FORMAT_OPTION = click.option(
     "--format",
@@ -354,7 +354,7 @@ MAX_ITER_OPTION = click.option(
 def _load_for_propagation(bundle_path: str):
     """Read the bundle and its source scores and evidence (screening; explicit exposure wins)."""
     from graphkit.io import read_bundle
-    from graphkit.propagate import source_table_for
+    from graphkit.screen.sources import source_table_for
 
     bundle = read_bundle(bundle_path)
     return bundle, source_table_for(bundle)
@@ -393,7 +393,9 @@ def propagate_command(bundle_path, mode, priors, out_dir, k, engine, master, tol
         _propagate_on_spark(bundle_path, mode, priors, out_dir, master, tol, max_iter)
         return
     from graphkit.explain import paths_for_buyer_facing
-    from graphkit.propagate import MODES, propagate, write_results
+    from graphkit.graph.rules import MODES
+    from graphkit.propagation import propagate
+    from graphkit.propagation.results import write_results
 
     started = time.perf_counter()
     bundle, sources = _load_for_propagation(bundle_path)
@@ -591,7 +593,7 @@ def export_command(bundle, out, as_parquet, scores, rows_per_file) -> None:
     """
     from graphkit.engines.parquet import export_parquet
     from graphkit.io import read_bundle
-    from graphkit.propagate import source_scores_for
+    from graphkit.screen.sources import source_scores_for
 
     loaded = read_bundle(bundle)
     source_scores = source_scores_for(loaded) if scores else None
@@ -773,16 +775,17 @@ def render_command(bundle_path, target, top, k, mode, cap, out) -> None:
     """
     if (target is None) == (top is None):
         raise click.UsageError("give exactly one of --target ID or --top N")
-    from graphkit import propagate
     from graphkit.io import read_bundle
+    from graphkit.propagation import propagate
     from graphkit.render import exposure_view, write_view
+    from graphkit.screen.sources import source_scores_for
 
     bundle = read_bundle(bundle_path)
     if target is not None and not bundle.nodes["id"].eq(target).any():
         raise click.BadParameter(
             f"{target!r} is not a node id in {bundle_path}", param_hint="--target"
         )
-    exposure = propagate.propagate(bundle, source_scores=propagate.source_scores_for(bundle))
+    exposure = propagate(bundle, source_scores=source_scores_for(bundle))
     spec = exposure_view(bundle, exposure, target=target, top=top, k=k, mode=mode, cap=cap)
     write_view(spec, out)
     click.echo(f"wrote {out}: {len(spec.nodes)} nodes, {len(spec.edges)} edges")

@@ -15,16 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphkit.propagate import (
-    MODES,
-    Exposure,
-    UnknownName,
-    ancestors_of,
-    explicit_scores,
-    index_graph,
-    propagate,
-    score_array,
-)
+from graphkit.errors import UnknownName
+from graphkit.graph.index import explicit_scores, index_graph, score_array
+from graphkit.graph.rules import MODES
+from graphkit.propagation import Exposure, propagate
+from graphkit.propagation.contributions import ancestors_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -32,8 +27,8 @@ if TYPE_CHECKING:
     import networkx as nx
     import pandas as pd
 
+    from graphkit.graph.index import IndexedGraph
     from graphkit.model import Bundle
-    from graphkit.propagate import IndexedGraph
 
 SUPER_SOURCE = ("*", -1)
 EXPLICIT_EVIDENCE = "explicit exposure"

@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from graphkit.model import BackendError, GraphError, InvalidInput
+from graphkit.errors import BackendError, GraphError, InvalidInput
 
 Progress = Callable[[str], None]
 
@@ -71,7 +71,9 @@ def run_bundle(
 
 def _run_loaded(bundle, stage: Path, options: RunOptions, progress: Progress) -> RunResult:
     from graphkit.explain import paths_for_buyer_facing
-    from graphkit.propagate import map_next, propagate, read_priors, write_results
+    from graphkit.propagation import propagate
+    from graphkit.propagation.priors import map_next, read_priors
+    from graphkit.propagation.results import write_results
     from graphkit.report import ReportInput, exposed_products
     from graphkit.screen.score import screen_nodes, source_evidence
 

@@ -17,7 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from graphkit.model import COMPONENT, SUPPLIER, GraphError
+from graphkit.errors import GraphError
+from graphkit.model import COMPONENT, SUPPLIER
 
 if TYPE_CHECKING:
     import pandas as pd

@@ -11,7 +11,8 @@ from typing import Any
 
 import pandas as pd
 
-from graphkit.model import Bundle, Problem
+from graphkit.errors import Problem
+from graphkit.model import Bundle
 
 #: a buyer-facing node whose score in the report's mode exceeds this is "exposed"
 EXPOSED_ABOVE = 1e-12

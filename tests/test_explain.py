@@ -14,10 +14,12 @@ from engine_graphs import all_paths_into, cheese_sandwich, graphs, make_bundle, 
 from hypothesis import HealthCheck, given, settings
 
 from graphkit.cli import cli
+from graphkit.errors import GraphError, UnknownName
 from graphkit.explain import explain_node, top_paths, whatif
 from graphkit.io import read_bundle, write_bundle
-from graphkit.model import GraphError
-from graphkit.propagate import UnknownName, map_next, propagate, source_scores_for
+from graphkit.propagation import propagate
+from graphkit.propagation.priors import map_next
+from graphkit.screen.sources import source_scores_for
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_graphs"
 SAMPLE_NAMES = sorted(p.name for p in SAMPLES.iterdir() if (p / "expected.json").exists())

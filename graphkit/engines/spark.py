@@ -33,6 +33,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from graphkit.engines.parquet import replace_dir
+from graphkit.errors import ConvergenceError, GraphError, InvalidInput, Problem
+from graphkit.graph.loops import on_loops
+from graphkit.graph.rules import MODES
 from graphkit.io.atomic import atomic_file
 from graphkit.model import (
     COMPONENT,
@@ -43,11 +46,7 @@ from graphkit.model import (
     NODES_FILE,
     PART_OF,
     SUPPLIER,
-    GraphError,
-    InvalidInput,
-    Problem,
 )
-from graphkit.propagate import MODES, ConvergenceError, on_loops
 
 if TYPE_CHECKING:
     from collections.abc import Iterable

@@ -9,8 +9,8 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from graphkit.errors import InvalidInput, Problem
 from graphkit.io.safe_csv import neutralise_formula
-from graphkit.model import InvalidInput, Problem
 from graphkit.screen.geo import DEFAULT_SCOPE, format_evidence, resolve_address
 
 RESULT_COLUMNS = ("province", "country", "in_scope", "confidence", "evidence")
