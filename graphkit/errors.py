@@ -84,3 +84,13 @@ class ConvergenceError(GraphError):
 
 class TooManyPairs(GraphError):
     """Per-source contributions would need more than the allowed (node, source) pairs."""
+
+
+class Interrupted(BaseException):
+    """The run was stopped by a signal (SIGINT, SIGTERM); staged output is removed on the way
+    out. Not an Exception (nor a KeyboardInterrupt, which click turns into "Aborted!"), so
+    that no ``except Exception`` swallows it."""
+
+    def __init__(self, signal_name: str, exit_code: int):
+        self.exit_code = exit_code
+        super().__init__(f"interrupted by {signal_name}; nothing was written")

@@ -48,15 +48,15 @@ class RunResult:
 def run_bundle(
     path: str | Path, out_dir: str | Path, options: RunOptions, progress: Progress = print
 ) -> RunResult:
-    """Run the whole job on one bundle; every output lands in ``out_dir`` or none does."""
+    """Run the whole job on one bundle, writing into the folder ``out_dir`` (staged by the
+    caller: ``run_many``); a bundle that fails writes nothing there."""
     from graphkit.io import read_bundle
-    from graphkit.io.atomic import staged_dir
 
     try:
         progress(f"{path}: reading and validating")
         bundle = read_bundle(path)
-        with staged_dir(out_dir) as stage:
-            result = _run_loaded(bundle, stage, options, progress)
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        result = _run_loaded(bundle, Path(out_dir), options, progress)
     except InvalidInput as exc:
         errors = [str(p) for p in exc.problems if p.severity == "error"]
         return RunResult(str(path), str(out_dir), INVALID, message="\n".join(errors))
@@ -143,20 +143,42 @@ def _write_report(data, stage: Path) -> None:
 def run_many(
     paths: list[str], out_root: str | Path, options: RunOptions, progress: Progress = print
 ) -> list[RunResult]:
-    """Run every bundle into its own folder; one failure does not stop the others."""
+    """Run every bundle (several: one folder each plus an index); one failure does not stop
+    the others. The whole output folder is staged and replaces ``out_root`` at the end; when
+    no bundle could be run, nothing is written."""
+    from graphkit.io.atomic import staged_dir
+
     out_root = Path(out_root)
+    try:
+        with staged_dir(out_root) as stage:
+            results = _run_into(paths, stage, options, progress)
+            if all(r.status in (INVALID, UNREACHABLE, FAILED) for r in results):
+                raise _NothingToWrite
+    except _NothingToWrite:
+        pass
+    for result in results:
+        result.out_dir = str(out_root / Path(result.out_dir).relative_to(stage))
+    return results
+
+
+class _NothingToWrite(Exception):
+    """Raised inside the staged folder to discard it."""
+
+
+def _run_into(paths: list[str], stage: Path, options: RunOptions, progress) -> list[RunResult]:
     if len(paths) == 1:
-        return [run_bundle(paths[0], out_root, options, progress)]
+        return [run_bundle(paths[0], stage, options, progress)]
     folders = _result_folders(paths)
-    results = [run_bundle(p, out_root / folders[p], options, progress) for p in paths]
-    write_index(results, out_root)
+    results = [run_bundle(p, stage / folders[p], options, progress) for p in paths]
+    write_index(results, stage)
     return results
 
 
 def _result_folders(paths: list[str]) -> dict[str, str]:
     names: dict[str, str] = {}
     for path in paths:
-        base = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(path).stem) or "bundle"
+        name_part = Path(path).resolve().stem  # "x/.." names its parent, never ".."
+        base = re.sub(r"[^A-Za-z0-9_-]+", "_", name_part).strip("_") or "bundle"
         name, n = base, 2
         while name in names.values():
             name, n = f"{base}_{n}", n + 1
@@ -165,22 +187,20 @@ def _result_folders(paths: list[str]) -> dict[str, str]:
 
 
 def write_index(results: list[RunResult], out_root: Path) -> None:
-    """index.csv and index.html summarising a batch (formula-safe, escaped)."""
+    """index.csv and index.html summarising a batch (formula-safe, escaped), into the staged
+    output folder."""
     import pandas as pd
 
-    from graphkit.io.atomic import atomic_file
     from graphkit.io.safe_csv import spreadsheet_safe
     from graphkit.report import templates
 
     columns = ["bundle", "status", "buyer_facing", "exposed", "exposed_products", "message"]
     index = pd.DataFrame([asdict(r) for r in results], columns=[*columns, "out_dir"])[columns]
     index["exposed_products"] = index["exposed_products"].map(";".join)
-    with atomic_file(out_root / "index.csv") as temp:
-        spreadsheet_safe(index).to_csv(temp, index=False)
+    spreadsheet_safe(index).to_csv(out_root / "index.csv", index=False)
     rows = [asdict(r) | {"link": _relative_report(r, out_root)} for r in results]
     html = templates().get_template("index.html.j2").render(results=rows)
-    with atomic_file(out_root / "index.html") as temp:
-        temp.write_text(html, encoding="utf-8")
+    (out_root / "index.html").write_text(html, encoding="utf-8")
 
 
 def _relative_report(result: RunResult, out_root: Path) -> str:

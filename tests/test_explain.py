@@ -17,6 +17,7 @@ from graphkit.cli import cli
 from graphkit.errors import GraphError, UnknownName
 from graphkit.explain import explain_node, top_paths, whatif
 from graphkit.io import read_bundle, write_bundle
+from graphkit.io.atomic import MARKER
 from graphkit.propagation import propagate
 from graphkit.propagation.priors import map_next
 from graphkit.screen.sources import source_scores_for
@@ -150,7 +151,7 @@ def test_cli_propagate_writes_the_four_result_files(tmp_path):
     result = run("propagate", str(hostile_bundle(tmp_path)), "--out", str(out))
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "contributions.csv", "exposures.csv", "paths.json", "run.json",
+        MARKER, "contributions.csv", "exposures.csv", "paths.json", "run.json",
     ]  # fmt: skip
     rows = {r["id"]: r for r in csv.DictReader((out / "exposures.csv").open(encoding="utf-8"))}
     assert rows["curry"]["name"].startswith("'=")  # formula injection neutralised

@@ -7,6 +7,7 @@ module level, so that `graphkit --help` stays fast.
 
 from __future__ import annotations
 
+import signal
 import sys
 
 import click
@@ -14,7 +15,7 @@ import click
 from graphkit import __version__
 from graphkit.cli import analysis, bundle, neo4j, records, run, screening, spark
 from graphkit.cli.common import report_problems
-from graphkit.errors import GraphError, InvalidInput
+from graphkit.errors import GraphError, Interrupted, InvalidInput
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"]})
@@ -50,8 +51,12 @@ for command in (
 
 def main() -> None:
     """Entry point: run the CLI, turning user errors into one clear message and an exit code."""
+    _stop_cleanly_on_signals()
     try:
         code = cli.main(standalone_mode=False)
+    except Interrupted as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(exc.exit_code)
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
         sys.exit(1)
@@ -67,3 +72,13 @@ def main() -> None:
         click.echo(f"error: {exc}", err=True)
         sys.exit(exc.exit_code)
     sys.exit(code if isinstance(code, int) else 0)
+
+
+def _stop_cleanly_on_signals() -> None:
+    """SIGINT and SIGTERM raise ``Interrupted``, so staged output is removed on the way out."""
+
+    def stop(number: int, _frame) -> None:
+        raise Interrupted(signal.Signals(number).name, 128 + number)
+
+    for number in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(number, stop)

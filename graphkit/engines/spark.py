@@ -25,18 +25,15 @@ import logging
 import math
 import operator
 import os
-import shutil
-import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from graphkit.engines.parquet import replace_dir
 from graphkit.errors import ConvergenceError, GraphError, InvalidInput, Problem
 from graphkit.graph.loops import on_loops
 from graphkit.graph.rules import MODES
-from graphkit.io.atomic import atomic_file
+from graphkit.io.atomic import atomic_file, staged_dir
 from graphkit.model import (
     COMPONENT,
     EDGE_ENDPOINTS,
@@ -679,13 +676,8 @@ def write_exposures(table: DataFrame, out: str) -> str:
     if "://" in out:
         table.write.mode("overwrite").parquet(target)
         return target
-    Path(out).mkdir(parents=True, exist_ok=True)
-    stage = tempfile.mkdtemp(prefix=f".{EXPOSURES_DIR}.", dir=out)
-    try:
-        table.write.mode("overwrite").parquet(_join(stage, "data"))
-        replace_dir(Path(stage) / "data", Path(target))
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    with staged_dir(target) as stage:
+        table.write.mode("overwrite").parquet(str(stage))
     return target
 
 
