@@ -567,7 +567,10 @@ def test_cli_render_unknown_target_is_a_usage_error(hostile, tmp_path):
 def test_screening_evidence_explains_each_shown_node(hostile):
     bundle, _ = hostile
     nodes = bundle.nodes.assign(address=["Dandong, Liaoning", "", "Munich", "", "", ""])
-    evidence = render.screening_evidence(nodes.iloc[:3])
+    from graphkit.screen.score import screen_nodes
+
+    shown = nodes.iloc[:3]
+    evidence = render.screening_evidence(screen_nodes(shown).set_axis(shown["id"].to_numpy()))
     assert list(evidence) == ["s1", "s2", "m"]
     for text in evidence.values():
         assert text.splitlines()[0].startswith("screening: ") and "sector rule: " in text

@@ -50,61 +50,28 @@ def propagate_command(bundle_path, mode, priors, out_dir, k, engine, master, tol
       graphkit propagate sample_graphs/electronics_machinery --out results/
       graphkit propagate sample_graphs/electronics_machinery --engine spark --out results-spark
     """
-    import time
-
-    if engine == "spark":
-        _propagate_on_spark(bundle_path, mode, priors, out_dir, master, tol, max_iter)
-        return
-    from graphkit.explain import paths_for_buyer_facing
     from graphkit.graph.rules import MODES
-    from graphkit.propagation import propagate
-    from graphkit.propagation.results import write_results
 
-    started = time.perf_counter()
-    bundle, sources = _load_for_propagation(bundle_path)
     modes = MODES if mode == "all" else (mode,)
-    exposure = propagate(
-        bundle, sources["source_score"], modes, priors=priors, tol=tol, max_iter=max_iter
-    )
-    paths = paths_for_buyer_facing(bundle, exposure, k, sources["evidence"])
-    run_info = {
-        "inputs": {
-            "bundle": {"path": str(bundle_path), "sha256": bundle.digest()},
-            "priors": {"path": priors, "sha256": _file_sha256(priors)} if priors else None,
-        },
-        "paths_k": k,
-        "timings_s": {**exposure.params["timings_s"], "total": time.perf_counter() - started},
-    }
-    files = write_results(exposure, paths, out_dir, bundle, run_info)
-    facing = exposure.table[exposure.table["buyer_facing"]]
-    click.echo(f"{len(exposure.table)} nodes, {len(facing)} buyer-facing; wrote:")
+    if engine == "spark":
+        if priors:
+            raise click.UsageError("--priors works with the embedded engine only")
+        from graphkit.engines.spark import run_on_bundle
+
+        record = run_on_bundle(bundle_path, out_dir, master, modes, tol=tol, max_iter=max_iter)
+        click.echo(f"{record['nodes']} nodes on {record['master']}; wrote {record['output']}")
+        return
+    from graphkit.analysis import analyse
+    from graphkit.io import read_bundle
+    from graphkit.results import write_results
+
+    bundle = read_bundle(bundle_path)
+    analysis = analyse(bundle, modes=modes, priors=priors, k=k, tol=tol, max_iter=max_iter)
+    files = write_results(analysis, out_dir)
+    facing = analysis.table["buyer_facing"].sum()
+    click.echo(f"{len(analysis.table)} nodes, {facing} buyer-facing; wrote:")
     for path in files:
         click.echo(f"  {path}")
-
-
-def _propagate_on_spark(bundle_path, mode, priors, out_dir, master, tol, max_iter) -> None:
-    """Screen here, export Parquet with the scores to a temporary folder, run Spark on it."""
-    import tempfile
-    from pathlib import Path
-
-    from graphkit.engines import spark as spark_engine
-    from graphkit.engines.parquet import export_parquet
-
-    if priors:
-        raise click.UsageError("--priors works with the embedded engine only")
-    bundle, sources = _load_for_propagation(bundle_path)
-    modes = spark_engine.MODES if mode == "all" else (mode,)
-    with tempfile.TemporaryDirectory(prefix="graphkit-spark-") as staging:
-        staged = export_parquet(bundle, Path(staging) / "input", sources["source_score"])
-        summary = spark_engine.run(str(staged), out_dir, master, modes, tol=tol, max_iter=max_iter)
-    click.echo(f"{summary['nodes']} nodes on {summary['master']}; wrote {summary['output']}")
-
-
-def _file_sha256(path: str) -> str:
-    import hashlib
-    from pathlib import Path
-
-    return hashlib.sha256(Path(path).read_bytes()).hexdigest()
 
 
 @click.command("paths")

@@ -25,6 +25,7 @@ import logging
 import math
 import operator
 import os
+import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -709,6 +710,25 @@ def run(
             temp.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     result.table.unpersist()
     return summary
+
+
+def run_on_bundle(
+    bundle_path: str,
+    out: str,
+    master: str | None = None,
+    modes: Iterable[str] = MODES,
+    **options: Any,
+) -> dict[str, Any]:
+    """``run`` on a bundle screened here: read and screen it, export Parquet with its source
+    scores to a temporary folder, propagate that on Spark."""
+    from graphkit.engines.parquet import export_parquet
+    from graphkit.io import read_bundle
+    from graphkit.screen.sources import source_scores_for
+
+    bundle = read_bundle(bundle_path)
+    with tempfile.TemporaryDirectory(prefix="graphkit-spark-") as staging:
+        staged = export_parquet(bundle, Path(staging) / "input", source_scores_for(bundle))
+        return run(str(staged), out, master, modes, **options)
 
 
 def _exposed_counts(modes: list[str]) -> list[Column]:

@@ -4,8 +4,7 @@
 - ``modes``: the three modes walked in topological order of loops, and the loop solvers;
 - ``tiers``: distance from the nearest source;
 - ``contributions``: each source's part of each target's value;
-- ``priors``: hidden tiers (priors, expected exposure, where to map next);
-- ``results``: the result files.
+- ``priors``: hidden tiers (priors, expected exposure, where to map next).
 
 The graph itself and the rules every engine shares are in ``graphkit.graph``.
 """
@@ -14,7 +13,6 @@ from graphkit.propagation.contributions import per_source
 from graphkit.propagation.engine import Exposure, propagate, score_modes
 from graphkit.propagation.modes import SCORERS, path_scores, reach_scores, share_scores
 from graphkit.propagation.priors import map_next, read_priors
-from graphkit.propagation.results import write_results
 from graphkit.propagation.tiers import tier_distance
 
 __all__ = [
@@ -29,5 +27,4 @@ __all__ = [
     "score_modes",
     "share_scores",
     "tier_distance",
-    "write_results",
 ]

@@ -51,6 +51,7 @@ def propagate(
     tol: float = 1e-12,
     max_iter: int = 10_000,
     contributions_for: str | Iterable[str] = "auto",
+    graph: IndexedGraph | None = None,
 ) -> Exposure:
     """Propagate exposure through the bundle in the given modes; see the module docstring.
 
@@ -62,6 +63,8 @@ def propagate(
     the CONTRIBUTIONS_TOP most exposed buyer-facing ones), "all", "buyer", or node ids. When
     that needs more than MAX_PAIRS (node, source) pairs, or does not converge, contributions
     are skipped (empty, the reason in ``params["contributions_skipped"]``); scores stand.
+
+    ``graph``: the bundle already indexed (``index_graph``), so a run indexes it once.
     """
     modes = tuple(modes)
     unknown = set(modes) - set(MODES)
@@ -69,7 +72,7 @@ def propagate(
         raise GraphError(f"unknown mode(s): {', '.join(sorted(unknown))}; use {', '.join(MODES)}")
     timings: dict[str, float] = {}
     clock = time.perf_counter()
-    graph = index_graph(bundle)
+    graph = index_graph(bundle) if graph is None else graph
     scores = explicit_scores(bundle) if source_scores is None else source_scores
     s = score_array(graph, scores)
     timings["index"] = time.perf_counter() - clock
@@ -100,7 +103,7 @@ def propagate(
         "modes": list(modes),
         "tol": tol,
         "max_iter": max_iter,
-        "priors": priors if isinstance(priors, str) else ("table" if priors is not None else None),
+        "priors": priors is not None,  # the file and its hash: run.json's inputs
         "contributions_for": len(targets),
         "contributions_skipped": skipped,
         "timings_s": timings,
