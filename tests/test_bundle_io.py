@@ -11,8 +11,8 @@ import networkx as nx
 import pandas as pd
 import pytest
 
+from graphkit.facts import summarise
 from graphkit.io import read_bundle, write_bundle
-from graphkit.summary import summarise
 
 TINY = Path(__file__).parent / "data" / "tiny"
 HOSTILE = '=HYPERLINK("http://evil.invalid","x")'
@@ -106,7 +106,7 @@ def test_summary_facts():
     assert facts["nodes_by_kind"] == {"component": 3, "supplier": 3}
     assert facts["edges_by_kind"] == {"MAKES": 2, "PART_OF": 2, "USED_BY": 1}
     assert facts["buyer_facing"] == 2  # the CNC machine (final product) and the buyer
-    assert facts["nodes_by_tier"] == {0: 2, 1: 1, 2: 2, 3: 1}
+    assert facts["nodes_by_distance_to_buyer"] == {0: 2, 1: 1, 2: 2, 3: 1}
     assert facts["weakly_connected_parts"] == 1
     assert facts["cycles"] == 0
     assert facts["most_unmapped"] == {"machine": 0.6, "controller": 0.4}
@@ -123,7 +123,7 @@ def test_summary_finds_cycles(tmp_path):
     )
     facts = summarise(read_bundle(folder))
     assert (facts["cycles"], facts["nodes_in_cycles"]) == (1, 3)
-    assert facts["nodes_by_tier"] == {0: 1, 1: 1, 2: 1, 3: 1}
+    assert facts["nodes_by_distance_to_buyer"] == {0: 1, 1: 1, 2: 1, 3: 1}
 
 
 def test_info_cli_json():
@@ -133,7 +133,7 @@ def test_info_cli_json():
         text=True,
         check=True,
     )
-    assert json.loads(result.stdout)["max_tier"] == 3
+    assert json.loads(result.stdout)["max_distance_to_buyer"] == 3
 
 
 def test_help_imports_no_heavy_library():

@@ -11,6 +11,7 @@ from graphkit.cli.common import (
     TOL_OPTION,
     print_json,
     print_table,
+    stderr_progress,
 )
 
 
@@ -66,7 +67,10 @@ def propagate_command(bundle_path, mode, priors, out_dir, k, engine, master, tol
     from graphkit.results import write_results
 
     bundle = read_bundle(bundle_path)
-    analysis = analyse(bundle, modes=modes, priors=priors, k=k, tol=tol, max_iter=max_iter)
+    progress = stderr_progress("table")
+    analysis = analyse(
+        bundle, modes=modes, priors=priors, k=k, tol=tol, max_iter=max_iter, progress=progress
+    )
     files = write_results(analysis, out_dir)
     facing = analysis.table["buyer_facing"].sum()
     click.echo(f"{len(analysis.table)} nodes, {facing} buyer-facing; wrote:")

@@ -61,8 +61,8 @@ def info(bundle: str, output_format: str) -> None:
     Example:
       graphkit info sample_graphs/electronics_machinery --format json
     """
+    from graphkit.facts import summarise
     from graphkit.io import read_bundle
-    from graphkit.summary import summarise
 
     facts = summarise(read_bundle(bundle))
     if output_format == "json":

@@ -79,3 +79,19 @@ def key_value(text: str, option: str) -> tuple[str, str]:
     if not sep or not key.strip():
         raise click.BadParameter(f"expected KEY=VALUE, got {text!r}", param_hint=option)
     return key.strip(), value.strip()
+
+
+def stderr_progress(output_format: str):
+    """A progress callback printing to stderr, with the elapsed time; silent with --format
+    json or when stderr is not a terminal (a log file or a scheduler gets the summary only)."""
+    import sys
+    import time
+
+    if output_format == "json" or not sys.stderr.isatty():
+        return lambda message: None
+    started = time.perf_counter()
+
+    def show(message: str) -> None:
+        click.echo(f"[{time.perf_counter() - started:7.1f} s] {message}", err=True)
+
+    return show

@@ -10,6 +10,7 @@ from graphkit.cli.common import (
     FORMAT_OPTION,
     print_json,
     print_table,
+    stderr_progress,
 )
 
 
@@ -27,13 +28,20 @@ from graphkit.cli.common import (
 @click.option("-k", "--k", "k", default=5, show_default=True, help="Top paths per product.")
 @click.option("--cap", default=500, show_default=True, help="Most nodes drawn in one view.")
 @click.option(
+    "--views",
+    default="50",
+    show_default=True,
+    metavar="N|all",
+    help="Write a view for the N most exposed products (all: every one); products.html lists all.",
+)
+@click.option(
     "--neo4j",
     "use_neo4j",
     is_flag=True,
     help="Also load each bundle and its results into Neo4j (settings from GRAPHKIT_NEO4J_*).",
 )
 @FORMAT_OPTION
-def run_command(bundles, out_dir, mode, priors, k, cap, use_neo4j, output_format) -> None:
+def run_command(bundles, out_dir, mode, priors, k, cap, views, use_neo4j, output_format) -> None:
     """Screen, propagate, explain, render and report, in one go.
 
     BUNDLES are bundle folders, .xlsx or .json files, or glob patterns. One bundle writes
@@ -49,9 +57,10 @@ def run_command(bundles, out_dir, mode, priors, k, cap, use_neo4j, output_format
     from graphkit.pipeline import RunOptions, batch_exit_code, run_many, summary_json
 
     paths = expand_bundle_patterns(bundles)
-    options = RunOptions(mode=mode, priors=priors, k=k, cap=cap, neo4j=use_neo4j)
-    quiet = output_format == "json"
-    results = run_many(paths, out_dir, options, progress=lambda m: quiet or click.echo(m, err=True))
+    options = RunOptions(
+        mode=mode, priors=priors, k=k, cap=cap, views=view_count(views), neo4j=use_neo4j
+    )
+    results = run_many(paths, out_dir, options, progress=stderr_progress(output_format))
     if output_format == "json":
         print_json(summary_json(results))
     else:
@@ -78,3 +87,12 @@ def expand_bundle_patterns(patterns: tuple[str, ...]) -> list[str]:
             raise click.BadParameter(f"{pattern!r} matches no bundle", param_hint="BUNDLES")
         paths += [m.rstrip("/") for m in matches if m.rstrip("/") not in paths]
     return paths
+
+
+def view_count(text: str) -> int | None:
+    """--views: a count, or None for "all"."""
+    if text.strip().lower() == "all":
+        return None
+    if not text.strip().isdigit():
+        raise click.BadParameter(f"expected a number or 'all', got {text!r}", param_hint="--views")
+    return int(text)

@@ -33,8 +33,9 @@ from typing import TYPE_CHECKING, Any
 
 from graphkit.errors import ConvergenceError, GraphError, InvalidInput, Problem
 from graphkit.graph.loops import on_loops
-from graphkit.graph.rules import MODES
+from graphkit.graph.rules import AGGREGATE, EXPOSURE_COLUMNS, MODES, WEIGHT
 from graphkit.io.atomic import atomic_file, staged_dir
+from graphkit.io.safe_csv import ESCAPED_FORMULA
 from graphkit.model import (
     COMPONENT,
     EDGE_ENDPOINTS,
@@ -56,30 +57,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 INSTALL_HINT = "pip install 'graphkit[spark]'"
-#: columns of the exposures table, in the embedded engine's order
-OUTPUT_COLUMNS = (
-    "id",
-    "kind",
-    "name",
-    "source_score",
-    "reach",
-    "share",
-    "path",
-    "tier",
-    "buyer_facing",
-    "share_imputed",
-    "unmapped",
-)
+#: the exposure columns of every engine (graphkit.graph.rules) but the embedded engine's
+#: contribution summaries
+OUTPUT_COLUMNS = tuple(c for c in EXPOSURE_COLUMNS if c not in ("n_sources", "top_sources"))
 EXPOSURES_DIR = "exposures.parquet"
 RUN_FILE = "run.json"
 #: a reliable checkpoint (when a checkpoint dir is set) every this many iterations
 CHECKPOINT_EVERY = 10
 #: reach saturates loops of certain edges; their core is collected to the driver up to this
 CERTAIN_CORE_LIMIT = 5_000_000
-_AGG = {"reach": "noisy_or", "share": "sum", "path": "max"}
-_WEIGHT = {"reach": "confidence", "share": "share", "path": "confidence"}
-#: a cell a spreadsheet-safe CSV writer prefixed with one apostrophe (graphkit.io.safe_csv)
-_ESCAPED_FORMULA = r"^'(?='*[=+\-@\t\r])"
 
 
 def require_pyspark() -> Any:
@@ -208,7 +194,7 @@ def _text(frame: DataFrame, name: str, restore: bool, trim: bool = True) -> Colu
         return F.lit("")
     value = F.coalesce(frame[name].cast("string"), F.lit(""))
     if restore:
-        value = F.regexp_replace(value, _ESCAPED_FORMULA, "")
+        value = F.regexp_replace(value, ESCAPED_FORMULA, "")
     return F.trim(value) if trim else value
 
 
@@ -418,9 +404,11 @@ def _scores(nodes: DataFrame) -> DataFrame:
 def _weighted_edges(edges: DataFrame) -> tuple[DataFrame, DataFrame]:
     """Edges with confidence, imputed share and the 'own' flag; per-target share facts.
 
-    Same rules as the embedded engine: missing confidence = 1; missing shares split the
-    target's remainder (1 - given shares) equally; shares are scaled down where they sum
-    above 1; a MAKES edge into a target with PART_OF inputs is 'own'.
+    The DataFrame form of the rules in graphkit.graph.rules (``impute_shares``,
+    ``carries_own_score_only``): missing confidence = 1; missing shares split the target's
+    remainder (1 - given shares) equally; shares are scaled down where they sum above 1; a
+    MAKES edge into a target with PART_OF inputs is 'own'. tests/test_spark.py holds the two
+    equal to 1e-9.
     """
     from pyspark.sql import Window
     from pyspark.sql import functions as F
@@ -458,12 +446,12 @@ def _reduce(mode: str, value: Column) -> list[Column]:
     """Partial aggregates of ``value`` (edge weight x upstream value) per target."""
     from pyspark.sql import functions as F
 
-    if _AGG[mode] == "noisy_or":  # log(1 - x) summed; x = 1 makes the product 0
+    if AGGREGATE[mode] == "noisy_or":  # log(1 - x) summed; x = 1 makes the product 0
         return [
             F.sum(F.when(value < 1, F.log1p(-value)).otherwise(0.0)).alias(f"{mode}_log"),
             F.max(value).alias(f"{mode}_in"),
         ]
-    if _AGG[mode] == "sum":
+    if AGGREGATE[mode] == "sum":
         return [F.sum(value).alias(f"{mode}_in")]
     return [F.max(value).alias(f"{mode}_in")]
 
@@ -473,7 +461,7 @@ def _reduced(mode: str) -> Column:
     from pyspark.sql import functions as F
 
     inflow = F.coalesce(F.col(f"{mode}_in"), F.lit(0.0))
-    if _AGG[mode] == "noisy_or":
+    if AGGREGATE[mode] == "noisy_or":
         inflow = F.when(inflow >= 1, 1.0).otherwise(
             -F.expm1(F.coalesce(F.col(f"{mode}_log"), F.lit(0.0)))
         )
@@ -483,9 +471,9 @@ def _reduced(mode: str) -> Column:
 def _combine(mode: str, a: Column, b: Column) -> Column:
     from pyspark.sql import functions as F
 
-    if _AGG[mode] == "noisy_or":
+    if AGGREGATE[mode] == "noisy_or":
         return 1.0 - (1.0 - a) * (1.0 - b)
-    if _AGG[mode] == "sum":
+    if AGGREGATE[mode] == "sum":
         return a + b
     return F.greatest(a, b)
 
@@ -498,7 +486,7 @@ def _inflow(edges: DataFrame, upstream: DataFrame, modes: tuple[str, ...]) -> Da
     from pyspark.sql import functions as F
 
     joined = edges.join(upstream, "src")
-    aggregates = [agg for m in modes for agg in _reduce(m, F.col(_WEIGHT[m]) * F.col(f"u_{m}"))]
+    aggregates = [agg for m in modes for agg in _reduce(m, F.col(WEIGHT[m]) * F.col(f"u_{m}"))]
     tier = F.min(F.when(F.col("confidence") > 0, F.col("u_tier") + 1)).alias("tier_in")
     return joined.groupBy(F.col("dst").alias("id")).agg(*aggregates, tier)
 

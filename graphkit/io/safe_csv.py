@@ -10,7 +10,9 @@ if TYPE_CHECKING:
 
 #: a cell starting with one of these is run as a formula by Excel/LibreOffice/Sheets
 FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-_ESCAPED = re.compile(r"^'+[=+\-@\t\r]")
+#: a cell ``neutralise_formula`` escaped (as a regex pattern, also used by Spark's reader)
+ESCAPED_FORMULA = r"^'(?='*[=+\-@\t\r])"
+_ESCAPED = re.compile(ESCAPED_FORMULA)
 _NEEDS_ESCAPE = re.compile(r"^'*[=+\-@\t\r]")
 
 

@@ -1,4 +1,5 @@
-"""Structural facts about a bundle: counts, tiers, connected parts, cycles, unmapped inputs."""
+"""Structural facts about a bundle (`graphkit info`): counts, distance to the buyer,
+connected parts, cycles, unmapped inputs (the engine's definition: graphkit.graph)."""
 
 from __future__ import annotations
 
@@ -11,9 +12,6 @@ from graphkit.graph.index import IndexedGraph, index_graph
 from graphkit.graph.rules import buyer_facing_mask
 from graphkit.model import Bundle
 
-#: an input remainder above this counts as unmapped
-UNMAPPED_TOLERANCE = 1e-9
-
 
 def adjacency(graph: IndexedGraph):
     """The graph's edges as a scipy CSR matrix over node positions (row = source)."""
@@ -23,7 +21,7 @@ def adjacency(graph: IndexedGraph):
     return sparse.csr_matrix((np.ones(len(graph.src)), (graph.src, graph.dst)), shape=(n, n))
 
 
-def tiers(graph: IndexedGraph) -> pd.Series:
+def distance_to_buyer(graph: IndexedGraph) -> pd.Series:
     """Edges upstream from the nearest buyer-facing node (0 = buyer-facing; -1 = none)."""
     from scipy import sparse
     from scipy.sparse import csgraph
@@ -38,15 +36,16 @@ def tiers(graph: IndexedGraph) -> pd.Series:
     return pd.Series(distance.astype(int), index=graph.ids)
 
 
-def unmapped_inputs(bundle: Bundle) -> pd.Series:
-    """Per node with declared input shares: the remainder 1 - sum(shares) where above 0."""
-    shares = bundle.edges.groupby("target")["share"]
-    remainder = (1 - shares.sum())[shares.count() > 0]
-    return remainder[remainder > UNMAPPED_TOLERANCE].sort_values(ascending=False)
+def unmapped_inputs(graph: IndexedGraph) -> pd.Series:
+    """Per node with inputs: the unmapped remainder of its input value (1 - its input shares,
+    missing shares imputed) where above 0, largest first; the same numbers the engine uses."""
+    has_inputs = np.bincount(graph.dst, minlength=graph.n) > 0
+    remainder = pd.Series(graph.unmapped, index=graph.ids)[has_inputs]
+    return remainder[remainder > 0].sort_values(ascending=False, kind="stable")
 
 
 def summarise(bundle: Bundle) -> dict[str, Any]:
-    """Counts by kind, tiers, weakly connected parts, cycles and unmapped inputs."""
+    """Counts by kind, distance to the buyer, weakly connected parts, cycles, unmapped inputs."""
     from scipy.sparse import csgraph
 
     graph = index_graph(bundle)
@@ -55,8 +54,8 @@ def summarise(bundle: Bundle) -> dict[str, Any]:
     n_strong, strong_labels = csgraph.connected_components(matrix, connection="strong")
     strong_sizes = np.bincount(strong_labels)
     cyclic_components = np.flatnonzero(strong_sizes > 1)
-    tier = tiers(graph)
-    unmapped = unmapped_inputs(bundle)
+    distance = distance_to_buyer(graph)
+    unmapped = unmapped_inputs(graph)
     return {
         "bundle": bundle.origin,
         "nodes": int(len(bundle.nodes)),
@@ -64,8 +63,10 @@ def summarise(bundle: Bundle) -> dict[str, Any]:
         "nodes_by_kind": bundle.nodes["kind"].value_counts().sort_index().to_dict(),
         "edges_by_kind": bundle.edges["kind"].value_counts().sort_index().to_dict(),
         "buyer_facing": int(buyer_facing_mask(graph).sum()),
-        "nodes_by_tier": {int(k): int(v) for k, v in tier.value_counts().sort_index().items()},
-        "max_tier": int(tier.max()) if len(tier) else 0,
+        "nodes_by_distance_to_buyer": {
+            int(k): int(v) for k, v in distance.value_counts().sort_index().items()
+        },
+        "max_distance_to_buyer": int(distance.max()) if len(distance) else 0,
         "weakly_connected_parts": int(n_parts),
         "largest_part": int(np.bincount(part_labels).max()) if len(part_labels) else 0,
         "cycles": int(len(cyclic_components)),
