@@ -170,7 +170,8 @@ def test_cli_propagate_writes_the_result_files(tmp_path):
 
 def test_cli_propagate_single_mode_leaves_other_columns_empty(tmp_path):
     out = tmp_path / "out"
-    assert run("propagate", str(hostile_bundle(tmp_path)), "--mode", "path", "--out", str(out))
+    result = run("propagate", str(hostile_bundle(tmp_path)), "--mode", "path", "--out", str(out))
+    assert result.exit_code == 0, result.output
     rows = list(csv.DictReader((out / "exposures.csv").open(encoding="utf-8")))
     assert all(r["reach"] == "" and r["share"] == "" and r["path"] != "" for r in rows)
 

@@ -66,21 +66,12 @@ def test_scope_option(tmp_path):
     assert bad.exit_code == 2
 
 
-def test_missing_column_is_exit_2_and_writes_nothing(tmp_path):
+def test_missing_column_is_exit_2_names_file_and_column_and_writes_nothing(tmp_path):
     source, out = write_input(tmp_path), tmp_path / "out.csv"
-    result = CliRunner().invoke(
-        cli, ["screen", str(source), "--column", "address", "--out", str(out)]
-    )
-    assert result.exit_code != 0
-    assert not out.exists()
-    assert not list(tmp_path.glob("*.part"))
-
-
-def test_missing_column_via_python_m_has_no_traceback(tmp_path):
-    source = write_input(tmp_path)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    command = ["screen", str(source), "--column", "address", "--out", str(out)]
     proc = subprocess.run(
-        [sys.executable, "-m", "graphkit.cli", "screen", str(source), "--column", "address"],
+        [sys.executable, "-m", "graphkit.cli", *command],
         capture_output=True,
         text=True,
         env=env,
@@ -89,6 +80,7 @@ def test_missing_column_via_python_m_has_no_traceback(tmp_path):
     assert proc.returncode == 2
     assert "Traceback" not in proc.stderr
     assert "imports.csv" in proc.stderr and "'address'" in proc.stderr
+    assert sorted(p.name for p in tmp_path.iterdir()) == [source.name]
 
 
 def test_neutralise_formula():

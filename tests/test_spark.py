@@ -101,7 +101,7 @@ def test_missing_shares_confidences_and_hostile_text(spark, tmp_path):
     assert got.loc["b", "share_imputed"] and got.loc["b", "name"].startswith("Line one,\n")
 
 
-@pytest.mark.parametrize("seed", [1])
+@pytest.mark.parametrize("seed", [1, 2, 3])
 def test_random_cyclic_graphs(spark, seed):
     bundle = random_cyclic_bundle(n_suppliers=25, n_components=15, seed=seed)
     result = spark_engine.propagate(*spark_engine.frames_from_bundle(spark, bundle))

@@ -40,3 +40,40 @@ def test_public_api_resolves_lazily():
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip() == "[]"
+
+
+def test_every_readme_python_snippet_runs_twice_in_one_process(tmp_path):
+    """The README's code works as written, and keeps working once the package's submodules
+    are imported (no public name may be shadowed by a submodule)."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    snippets = re.findall(r"```python\n(.*?)```", readme, flags=re.S)
+    assert len(snippets) >= 3
+    runner = "\n".join(
+        f"for _ in range(2):\n    exec(compile({code!r}, 'README snippet {i}', 'exec'), {{}})"
+        for i, code in enumerate(snippets, 1)
+    )
+    command = [sys.executable, "-c", f"import os; os.chdir({str(ROOT)!r})\n{runner}"]
+    result = subprocess.run(command, capture_output=True, text=True, cwd=tmp_path)
+    assert result.returncode == 0, result.stderr[-3000:]
+
+
+def test_every_command_help_has_an_example():
+    """Every command, group subcommands included, shows an example in --help."""
+    import click
+
+    from graphkit.cli import cli
+
+    def commands(group: click.Group, prefix: str):
+        for name, command in group.commands.items():
+            yield f"{prefix}{name}", command
+            if isinstance(command, click.Group):
+                yield from commands(command, f"{prefix}{name} ")
+
+    missing = [
+        name
+        for name, command in commands(cli, "")
+        if not isinstance(command, click.Group) and "Example" not in (command.help or "")
+    ]
+    assert missing == []

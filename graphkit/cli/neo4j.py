@@ -38,7 +38,12 @@ def neo4j_group() -> None:
     help="Rows per transaction.",
 )
 def neo4j_load(bundle: str, batch_size: int) -> None:
-    """Load BUNDLE into Neo4j (re-running it changes nothing; a changed bundle updates)."""
+    """Load BUNDLE into Neo4j (re-running it changes nothing; a changed bundle updates).
+
+    \b
+    Example:
+      graphkit neo4j load sample_graphs/electronics_machinery --batch-size 5000
+    """
     from graphkit.io import read_bundle
     from graphkit.store.neo4j import Neo4jStore
 
@@ -56,7 +61,12 @@ def neo4j_load(bundle: str, batch_size: int) -> None:
 
 @neo4j_group.command("propagate")
 def neo4j_propagate() -> None:
-    """Propagate exposure over the graph in Neo4j and write the results back onto its nodes."""
+    """Propagate exposure over the graph in Neo4j and write the results back onto its nodes.
+
+    \b
+    Example:
+      graphkit neo4j propagate
+    """
     from graphkit.store.neo4j import RESULT_PROPERTIES, Neo4jStore
 
     with Neo4jStore() as store:
@@ -71,7 +81,12 @@ def neo4j_propagate() -> None:
 @neo4j_group.command("export")
 @click.argument("out", type=click.Path())
 def neo4j_export(out: str) -> None:
-    """Export the graph in Neo4j back into a bundle folder OUT."""
+    """Export the graph in Neo4j back into a bundle folder OUT.
+
+    \b
+    Example:
+      graphkit neo4j export exported_bundle
+    """
     from graphkit.io import write_bundle
     from graphkit.store.neo4j import Neo4jStore
 
@@ -86,7 +101,12 @@ def neo4j_export(out: str) -> None:
 @click.option("--param", "params", multiple=True, metavar="K=V", help="A query parameter.")
 @FORMAT_OPTION
 def neo4j_query(name: str | None, params: tuple[str, ...], output_format: str) -> None:
-    """Run the analyst query NAME (from cypher/queries); without NAME, list them."""
+    """Run the analyst query NAME (from cypher/queries); without NAME, list them.
+
+    \b
+    Example:
+      graphkit neo4j query top_exposed_products --param limit=10
+    """
     from graphkit.store import cypher
     from graphkit.store.neo4j import Neo4jStore
 
@@ -111,7 +131,12 @@ def neo4j_query(name: str | None, params: tuple[str, ...], output_format: str) -
 @neo4j_group.command("status")
 @FORMAT_OPTION
 def neo4j_status(output_format: str) -> None:
-    """Show the server, the database and the node and relationship counts."""
+    """Show the server, the database and the node and relationship counts.
+
+    \b
+    Example:
+      graphkit neo4j status --format json
+    """
     from graphkit.store.neo4j import Neo4jStore
 
     with Neo4jStore() as store:
