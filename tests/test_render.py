@@ -6,7 +6,6 @@ import json
 import math
 import os
 import re
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -15,6 +14,7 @@ from PIL import Image, ImageStat  # Pillow comes with matplotlib
 
 from graphkit import model, render
 from graphkit.errors import GraphError
+from graphkit.explain import ExposurePath, Hop
 from graphkit.io import write_bundle
 from graphkit.model import Bundle
 
@@ -32,27 +32,6 @@ CHROMIUM_ARGS = [
 XSS = "<img src=x onerror=alert(1)>"
 XSS_ADDRESS = "</script><script>alert(2)</script><!-- \u2028"
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_graphs"
-
-
-# --- hand-made paths with the attributes of explain.ExposurePath ---------------------------
-
-
-@dataclass
-class Hop:
-    source: str
-    target: str
-    kind: str
-    share: float = math.nan
-    confidence: float = 1.0
-    item: str = ""
-    evidence: str = ""
-
-
-@dataclass
-class ExposurePath:
-    nodes: list[str]
-    value: float
-    hops: list[Hop] = field(default_factory=list)
 
 
 def make_bundle(nodes: list[dict], edges: list[dict]) -> Bundle:
@@ -81,7 +60,7 @@ def paths_from_chains(bundle: Bundle, chains: list[list[str]], values: list[floa
             Hop(**{k: edges[(a, b)][k] for k in Hop.__dataclass_fields__})
             for a, b in zip(chain, chain[1:], strict=False)
         ]
-        paths.append(ExposurePath(list(chain), value, hops))
+        paths.append(ExposurePath(chain[0], chain[-1], value, list(chain), hops))
     return paths
 
 
@@ -257,7 +236,9 @@ def test_write_view_creates_missing_folders(tmp_path, hostile):
 def test_paths_naming_unknown_nodes_are_an_error(hostile):
     bundle, _ = hostile
     with pytest.raises(GraphError, match="ghost"):
-        render.view_from_paths(bundle, pd.Series(dtype=float), [ExposurePath(["ghost"], 1.0)])
+        render.view_from_paths(
+            bundle, pd.Series(dtype=float), [ExposurePath("ghost", "ghost", 1.0, ["ghost"])]
+        )
 
 
 def test_500_node_view_is_under_3_mb():
