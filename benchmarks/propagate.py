@@ -51,7 +51,9 @@ def stand_in_scores(bundle) -> pd.Series:
 
 def measure(n_nodes: int, seed: int) -> dict:
     """Everything for one size, in this process."""
-    from graphkit.propagate import index_graph, path_scores, propagate
+    from graphkit.graph.index import index_graph
+    from graphkit.propagation import propagate
+    from graphkit.propagation.modes import path_scores
 
     small = make_bundle(2_000, seed)
     propagate(small, stand_in_scores(small))  # warm-up: imports, thread pools

@@ -23,8 +23,11 @@ import pandas as pd
 from graphkit.engines import spark as spark_engine
 from graphkit.engines.parquet import export_parquet
 from graphkit.generate import generate_bundle
+from graphkit.graph.index import index_graph
+from graphkit.graph.rules import MODES
 from graphkit.model import Bundle
-from graphkit.propagate import MODES, SCORERS, index_graph, tier_distance
+from graphkit.propagation.modes import SCORERS
+from graphkit.propagation.tiers import tier_distance
 
 SOURCE_PROVINCES = ("Liaoning", "Jilin")
 

@@ -15,16 +15,11 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphkit.propagate import (
-    MODES,
-    Exposure,
-    UnknownName,
-    ancestors_of,
-    explicit_scores,
-    index_graph,
-    propagate,
-    score_array,
-)
+from graphkit.errors import UnknownName
+from graphkit.graph.index import explicit_scores, index_graph, score_array
+from graphkit.graph.rules import MODES
+from graphkit.propagation import Exposure, propagate
+from graphkit.propagation.contributions import ancestors_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -32,8 +27,8 @@ if TYPE_CHECKING:
     import networkx as nx
     import pandas as pd
 
+    from graphkit.graph.index import IndexedGraph
     from graphkit.model import Bundle
-    from graphkit.propagate import IndexedGraph
 
 SUPER_SOURCE = ("*", -1)
 EXPLICIT_EVIDENCE = "explicit exposure"
@@ -87,8 +82,11 @@ def top_paths(
     return paths_into(bundle, graph, s, target, k, evidence)
 
 
-def paths_into(bundle, graph: IndexedGraph, s: np.ndarray, target: str, k: int, evidence=None):
-    """top_paths on an already indexed graph with source scores ``s`` (one array per node)."""
+def paths_into(
+    bundle, graph: IndexedGraph, s: np.ndarray, target: str, k: int, evidence=None, facts=None
+):
+    """top_paths on an already indexed graph with source scores ``s`` (one array per node);
+    ``facts``: the graph's ``EdgeFacts`` when the caller has them already."""
     import networkx as nx
 
     position = graph.ids.get_indexer([target])[0]
@@ -98,10 +96,70 @@ def paths_into(bundle, graph: IndexedGraph, s: np.ndarray, target: str, k: int, 
     end = ("all", position)
     if not split.has_node(end) or not nx.has_path(split, SUPER_SOURCE, end):
         return []
+    facts = EdgeFacts.of(bundle, graph) if facts is None else facts
     paths = nx.shortest_simple_paths(split, SUPER_SOURCE, end, weight="weight")
     simple = (p for p in paths if len({node for _, node in p[1:]}) == len(p) - 1)
-    found = (_exposure_path(bundle, graph, split, s, p, evidence) for p in simple)
+    found = (_exposure_path(facts, split, s, p, evidence) for p in simple)
     return list(islice(takewhile(lambda p: p.value > 0, found), k))  # drop underflow to 0
+
+
+@dataclass
+class EdgeFacts:
+    """What a Hop shows of every edge, as arrays in the indexed graph's (source-sorted) order,
+    and the node ids: built once, so a path is made without touching the bundle's tables."""
+
+    ids: np.ndarray
+    source: np.ndarray
+    target: np.ndarray
+    kind: np.ndarray
+    item: np.ndarray
+    evidence: np.ndarray
+    share: np.ndarray
+    confidence: np.ndarray
+
+    @classmethod
+    def of(cls, bundle: Bundle, graph: IndexedGraph) -> EdgeFacts:
+        edges, rows = bundle.edges, graph.edge_row
+
+        def column(name: str) -> np.ndarray:
+            if name not in edges:
+                return np.full(len(rows), "", dtype=object)
+            return edges[name].fillna("").astype(str).to_numpy(object)[rows]
+
+        return cls(
+            ids=graph.ids.to_numpy(object),
+            source=column("source"),
+            target=column("target"),
+            kind=column("kind"),
+            item=column("item"),
+            evidence=column("evidence"),
+            share=graph.share,
+            confidence=graph.confidence,
+        )
+
+    def path(self, nodes, edges, value: float, evidence=None) -> ExposurePath:
+        """The ExposurePath along node positions ``nodes`` and edge positions ``edges``."""
+        hops = [
+            Hop(
+                source=self.source[e],
+                target=self.target[e],
+                kind=self.kind[e],
+                share=float(self.share[e]),
+                confidence=float(self.confidence[e]),
+                item=self.item[e],
+                evidence=self.evidence[e],
+            )
+            for e in edges
+        ]
+        source = str(self.ids[nodes[0]])
+        return ExposurePath(
+            source=source,
+            target=str(self.ids[nodes[-1]]),
+            value=float(value),
+            nodes=[str(self.ids[n]) for n in nodes],
+            hops=hops,
+            source_evidence=_evidence_for(source, evidence),
+        )
 
 
 def _scores(graph, bundle, source_scores, exposure) -> np.ndarray:
@@ -139,34 +197,11 @@ def _add_best(split, u, v, confidence: float, edge: int) -> None:
         split.add_edge(u, v, weight=weight, edge=edge)
 
 
-def _exposure_path(bundle, graph, split, s, split_path, evidence) -> ExposurePath:
+def _exposure_path(facts: EdgeFacts, split, s, split_path, evidence) -> ExposurePath:
     nodes = [node for _, node in split_path[1:]]
     edges = [split[a][b]["edge"] for a, b in zip(split_path[1:], split_path[2:], strict=False)]
-    hops = [
-        _hop(bundle.edges.iloc[graph.edge_row[e]], graph.share[e], graph.confidence[e])
-        for e in edges
-    ]
-    source = str(graph.ids[nodes[0]])
-    return ExposurePath(
-        source=source,
-        target=str(graph.ids[nodes[-1]]),
-        value=float(s[nodes[0]] * np.prod([h.confidence for h in hops])),
-        nodes=[str(graph.ids[n]) for n in nodes],
-        hops=hops,
-        source_evidence=_evidence_for(source, evidence),
-    )
-
-
-def _hop(row, share: float, confidence: float) -> Hop:
-    return Hop(
-        source=str(row["source"]),
-        target=str(row["target"]),
-        kind=str(row["kind"]),
-        share=float(share),
-        confidence=float(confidence),
-        item=str(row.get("item", "")),
-        evidence=str(row.get("evidence", "")),
-    )
+    value = s[nodes[0]] * np.prod(facts.confidence[edges]) if edges else s[nodes[0]]
+    return facts.path(nodes, edges, value, evidence)
 
 
 def _evidence_for(source: str, evidence: pd.Series | None) -> str:

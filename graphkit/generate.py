@@ -25,9 +25,7 @@ Everything is vectorised with numpy; the same seed gives the same bundle.
 from __future__ import annotations
 
 import os
-import tempfile
 from importlib import resources
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from graphkit.model import EDGES_FILE, NODES_FILE
@@ -77,40 +75,13 @@ def generate_bundle(n_suppliers: int, seed: int) -> tuple[pd.DataFrame, pd.DataF
 
 def write_generated(out_dir: str | os.PathLike, n_suppliers: int, seed: int) -> tuple[int, int]:
     """Generate a bundle and write nodes.csv/edges.csv into out_dir; returns (nodes, edges)."""
+    from graphkit.io.atomic import staged_dir
+
     nodes, edges = generate_bundle(n_suppliers, seed)
-    out = Path(out_dir)
-    out.mkdir(parents=True, exist_ok=True)
-    staged: list[str] = []
-    try:
-        for frame in (nodes, edges):
-            staged.append(_stage_csv(frame, out))
-        for temp, name in zip(staged, (NODES_FILE, EDGES_FILE), strict=True):
-            os.replace(temp, out / name)
-    finally:
-        for temp in staged:
-            if os.path.exists(temp):
-                os.unlink(temp)
+    with staged_dir(out_dir) as stage:
+        for frame, name in ((nodes, NODES_FILE), (edges, EDGES_FILE)):
+            frame.to_csv(stage / name, index=False, float_format="%.4g")
     return len(nodes), len(edges)
-
-
-def _stage_csv(frame: pd.DataFrame, folder: Path) -> str:
-    """Write frame to a temporary file in folder (removed on failure); return its path."""
-    fd, temp = tempfile.mkstemp(prefix=".generate-", suffix=".csv", dir=folder)
-    try:
-        os.chmod(temp, 0o666 & ~_umask())
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as handle:
-            frame.to_csv(handle, index=False, float_format="%.4g")
-    except BaseException:
-        os.unlink(temp)
-        raise
-    return temp
-
-
-def _umask() -> int:
-    """The process umask (mkstemp creates files readable by the owner only)."""
-    mask = os.umask(0o022)
-    os.umask(mask)
-    return mask
 
 
 def _tables() -> dict[str, pd.DataFrame]:

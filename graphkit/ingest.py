@@ -27,7 +27,8 @@ from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graphkit.model import SUPPLIER, SUPPLIES, WARNING, Bundle, InvalidInput, Problem
+from graphkit.errors import WARNING, InvalidInput, Problem
+from graphkit.model import SUPPLIER, SUPPLIES, Bundle
 from graphkit.resolve import (
     Resolution,
     compact,

@@ -1,10 +1,19 @@
-"""The data model: node and edge kinds, the bundle schema, the Bundle object and error types."""
+"""The data model: node and edge kinds, the bundle schema and the Bundle object."""
 
 from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
+
+from graphkit.errors import (  # noqa: F401  (re-exported: older imports keep working)
+    ERROR,
+    WARNING,
+    BackendError,
+    GraphError,
+    InvalidInput,
+    Problem,
+)
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -47,61 +56,6 @@ EDGE_NUMERIC = ("share", "confidence")
 
 NODES_FILE = "nodes.csv"
 EDGES_FILE = "edges.csv"
-
-ERROR = "error"
-WARNING = "warning"
-
-
-@dataclass(frozen=True)
-class Problem:
-    """One finding about input data, located as a spreadsheet shows it (header = row 1)."""
-
-    file: str
-    row: int | None
-    column: str | None
-    message: str
-    severity: str = ERROR
-
-    def __str__(self) -> str:
-        where = self.file
-        if self.row is not None:
-            where += f", row {self.row}"
-        if self.column:
-            where += f", column '{self.column}'"
-        return f"{self.severity}: {where}: {self.message}"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "severity": self.severity,
-            "file": self.file,
-            "row": self.row,
-            "column": self.column,
-            "message": self.message,
-        }
-
-
-class GraphError(Exception):
-    """Base class of every error graphkit reports to a user (no traceback needed)."""
-
-    exit_code = 1
-
-
-class InvalidInput(GraphError):
-    """Input data is invalid; carries every problem found, not just the first."""
-
-    exit_code = 2
-
-    def __init__(self, problems: list[Problem]):
-        self.problems = list(problems)
-        errors = [p for p in self.problems if p.severity == ERROR]
-        lines = [f"{len(errors)} problem(s) in input:"] + [str(p) for p in errors]
-        super().__init__("\n".join(lines))
-
-
-class BackendError(GraphError):
-    """A backend (database server) could not be reached or refused us."""
-
-    exit_code = 3
 
 
 @dataclass

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import hashlib
 import re
+import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from graphkit.model import BackendError, GraphError, InvalidInput
+from graphkit.errors import BackendError, GraphError, InvalidInput
 
 Progress = Callable[[str], None]
 
@@ -24,6 +25,7 @@ class RunOptions:
     priors: str | None = None
     k: int = 5
     cap: int = 500
+    views: int | None = 50  # a view for this many of the most exposed products; None: all
     overview_top: int = 10
     neo4j: bool = False  # also load the bundle and its results into Neo4j (GRAPHKIT_NEO4J_*)
 
@@ -48,15 +50,17 @@ class RunResult:
 def run_bundle(
     path: str | Path, out_dir: str | Path, options: RunOptions, progress: Progress = print
 ) -> RunResult:
-    """Run the whole job on one bundle; every output lands in ``out_dir`` or none does."""
+    """Run the whole job on one bundle, writing into the folder ``out_dir`` (staged by the
+    caller: ``run_many``); a bundle that fails writes nothing there."""
     from graphkit.io import read_bundle
-    from graphkit.io.atomic import staged_dir
 
     try:
         progress(f"{path}: reading and validating")
+        clock = time.perf_counter()
         bundle = read_bundle(path)
-        with staged_dir(out_dir) as stage:
-            result = _run_loaded(bundle, stage, options, progress)
+        read_seconds = round(time.perf_counter() - clock, 3)
+        Path(out_dir).mkdir(parents=True, exist_ok=True)
+        result = _run_loaded(bundle, Path(out_dir), options, progress, read_seconds)
     except InvalidInput as exc:
         errors = [str(p) for p in exc.problems if p.severity == "error"]
         return RunResult(str(path), str(out_dir), INVALID, message="\n".join(errors))
@@ -69,49 +73,49 @@ def run_bundle(
     return result
 
 
-def _run_loaded(bundle, stage: Path, options: RunOptions, progress: Progress) -> RunResult:
-    from graphkit.explain import paths_for_buyer_facing
-    from graphkit.propagate import map_next, propagate, read_priors, write_results
-    from graphkit.report import ReportInput, exposed_products
-    from graphkit.screen.score import screen_nodes, source_evidence
+def _run_loaded(bundle, stage: Path, options: RunOptions, progress, read_seconds) -> RunResult:
+    from graphkit.analysis import analyse, phase
+    from graphkit.report import PRODUCTS_PAGE, write_products_page
+    from graphkit.results import run_record, write_json, write_result_files
 
-    progress(f"{bundle.origin}: screening {len(bundle.nodes)} nodes")
-    screening = screen_nodes(bundle.nodes).set_axis(bundle.nodes["id"].to_numpy())
-    priors = read_priors(options.priors) if options.priors else None
-    progress(f"{bundle.origin}: propagating (reach, share, path)")
-    exposure = propagate(bundle, source_scores=screening["source_score"], priors=priors)
-    table = exposure.table
-    exposed = exposed_products(table, options.mode)
-    progress(f"{bundle.origin}: explaining {len(exposed)} exposed products")
-    all_paths = paths_for_buyer_facing(bundle, exposure, options.k, source_evidence(screening))
-    write_results(exposure, all_paths, stage, bundle=bundle)
-    paths = {node: all_paths.get(node, []) for node in exposed.index}
-    views = _write_views(bundle, exposure, list(exposed.index), stage, options)
-    upcoming = map_next(bundle, exposure, priors) if priors is not None else None
-    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    data = ReportInput(bundle, screening, table, paths, options.mode, views, upcoming, generated)
+    analysis = analyse(bundle, priors=options.priors, k=options.k, progress=progress)
+    analysis.timings = {"read": read_seconds, **analysis.timings}
+    with phase(analysis.timings, "result_files"):
+        write_result_files(analysis, stage)
+    exposed = analysis.exposed(options.mode)
+    with phase(analysis.timings, "views"):
+        views = _write_views(analysis, list(exposed.index), stage, options, progress)
+    progress(f"{bundle.origin}: writing the page of {len(exposed):,} exposed products")
+    with phase(analysis.timings, "products_page"):
+        write_products_page(analysis, options.mode, views, stage / PRODUCTS_PAGE)
     progress(f"{bundle.origin}: writing report")
-    _write_report(data, stage)
+    with phase(analysis.timings, "report"):
+        _write_report(analysis, options.mode, views, stage)
+    write_json(run_record(analysis, {"views": len(views)}), stage / "run.json")
     if options.neo4j:
         progress(f"{bundle.origin}: storing the graph and its results in Neo4j")
-        _store_in_neo4j(bundle, table)
-    facing = int(table["buyer_facing"].sum())
+        _store_in_neo4j(bundle, analysis.table)
+    facing = int(analysis.table["buyer_facing"].sum())
     status = EXPOSED if len(exposed) else OK
     return RunResult(bundle.origin, "", status, facing, len(exposed), list(exposed.index))
 
 
-def _write_views(bundle, exposure, products, stage, options) -> dict[str, str]:
-    """One view per exposed product plus an overview; tooltips carry the screening evidence."""
-    from graphkit.render import exposure_view, write_view
+def _write_views(analysis, products: list[str], stage: Path, options, progress) -> dict[str, str]:
+    """A view for each of the ``options.views`` most exposed products, plus an overview."""
+    from graphkit.render import analysis_view, write_view
 
+    chosen = products if options.views is None else products[: options.views]
     views = {}
-    common = {"k": options.k, "mode": options.mode, "cap": options.cap}
-    for node in products:
+    for done, node in enumerate(chosen, 1):
         relative = f"views/{view_slug(node)}.html"
-        write_view(exposure_view(bundle, exposure, target=node, **common), stage / relative)
+        spec = analysis_view(analysis, target=node, mode=options.mode, cap=options.cap)
+        write_view(spec, stage / relative)
         views[node] = relative
+        if done % 10 == 0 or done == len(chosen):
+            progress(f"{analysis.bundle.origin}: views {done:,}/{len(chosen):,}")
     if products:
-        overview = exposure_view(bundle, exposure, top=options.overview_top, **common)
+        top = min(options.overview_top, len(products))
+        overview = analysis_view(analysis, top=top, mode=options.mode, cap=options.cap)
         write_view(overview, stage / "views" / "overview.html")
     return views
 
@@ -131,9 +135,11 @@ def view_slug(node_id: str) -> str:
     return f"{safe}-{hashlib.sha256(node_id.encode()).hexdigest()[:8]}"
 
 
-def _write_report(data, stage: Path) -> None:
-    from graphkit.report import render_report_html, render_report_markdown
+def _write_report(analysis, mode: str, views: dict[str, str], stage: Path) -> None:
+    from graphkit.report import ReportInput, render_report_html, render_report_markdown
 
+    generated = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    data = ReportInput(analysis, mode, views, generated)
     (stage / "report.html").write_text(render_report_html(data), encoding="utf-8")
     (stage / "report.md").write_text(render_report_markdown(data), encoding="utf-8")
 
@@ -141,20 +147,42 @@ def _write_report(data, stage: Path) -> None:
 def run_many(
     paths: list[str], out_root: str | Path, options: RunOptions, progress: Progress = print
 ) -> list[RunResult]:
-    """Run every bundle into its own folder; one failure does not stop the others."""
+    """Run every bundle (several: one folder each plus an index); one failure does not stop
+    the others. The whole output folder is staged and replaces ``out_root`` at the end; when
+    no bundle could be run, nothing is written."""
+    from graphkit.io.atomic import staged_dir
+
     out_root = Path(out_root)
+    try:
+        with staged_dir(out_root) as stage:
+            results = _run_into(paths, stage, options, progress)
+            if all(r.status in (INVALID, UNREACHABLE, FAILED) for r in results):
+                raise _NothingToWrite
+    except _NothingToWrite:
+        pass
+    for result in results:
+        result.out_dir = str(out_root / Path(result.out_dir).relative_to(stage))
+    return results
+
+
+class _NothingToWrite(Exception):
+    """Raised inside the staged folder to discard it."""
+
+
+def _run_into(paths: list[str], stage: Path, options: RunOptions, progress) -> list[RunResult]:
     if len(paths) == 1:
-        return [run_bundle(paths[0], out_root, options, progress)]
+        return [run_bundle(paths[0], stage, options, progress)]
     folders = _result_folders(paths)
-    results = [run_bundle(p, out_root / folders[p], options, progress) for p in paths]
-    write_index(results, out_root)
+    results = [run_bundle(p, stage / folders[p], options, progress) for p in paths]
+    write_index(results, stage)
     return results
 
 
 def _result_folders(paths: list[str]) -> dict[str, str]:
     names: dict[str, str] = {}
     for path in paths:
-        base = re.sub(r"[^A-Za-z0-9_.-]+", "_", Path(path).stem) or "bundle"
+        name_part = Path(path).resolve().stem  # "x/.." names its parent, never ".."
+        base = re.sub(r"[^A-Za-z0-9_-]+", "_", name_part).strip("_") or "bundle"
         name, n = base, 2
         while name in names.values():
             name, n = f"{base}_{n}", n + 1
@@ -163,22 +191,20 @@ def _result_folders(paths: list[str]) -> dict[str, str]:
 
 
 def write_index(results: list[RunResult], out_root: Path) -> None:
-    """index.csv and index.html summarising a batch (formula-safe, escaped)."""
+    """index.csv and index.html summarising a batch (formula-safe, escaped), into the staged
+    output folder."""
     import pandas as pd
 
-    from graphkit.io.atomic import atomic_file
     from graphkit.io.safe_csv import spreadsheet_safe
     from graphkit.report import templates
 
     columns = ["bundle", "status", "buyer_facing", "exposed", "exposed_products", "message"]
     index = pd.DataFrame([asdict(r) for r in results], columns=[*columns, "out_dir"])[columns]
     index["exposed_products"] = index["exposed_products"].map(";".join)
-    with atomic_file(out_root / "index.csv") as temp:
-        spreadsheet_safe(index).to_csv(temp, index=False)
+    spreadsheet_safe(index).to_csv(out_root / "index.csv", index=False)
     rows = [asdict(r) | {"link": _relative_report(r, out_root)} for r in results]
     html = templates().get_template("index.html.j2").render(results=rows)
-    with atomic_file(out_root / "index.html") as temp:
-        temp.write_text(html, encoding="utf-8")
+    (out_root / "index.html").write_text(html, encoding="utf-8")
 
 
 def _relative_report(result: RunResult, out_root: Path) -> str:

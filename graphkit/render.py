@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from graphkit.model import COMPONENT, SUPPLIER, GraphError
+from graphkit.errors import GraphError
+from graphkit.model import COMPONENT, SUPPLIER
 
 if TYPE_CHECKING:
     import pandas as pd
 
-    # any objects with these attributes will do; tests use small stand-ins
+    from graphkit.analysis import Analysis
     from graphkit.explain import ExposurePath, Hop
     from graphkit.model import Bundle
 
@@ -252,30 +253,54 @@ def exposure_view(
     evidence: dict[str, str] | None = None,
 ) -> ViewSpec:
     """The view of the top-k paths into one target, or into the ``top`` most exposed
-    buyer-facing nodes, from a propagate.Exposure result (adapter to the engine).
+    buyer-facing nodes, from a propagate.Exposure result (for single calls; a run uses
+    ``analysis_view``, which reuses what the run computed).
 
     ``evidence`` (node id -> text) defaults to the screening evidence of the shown nodes.
     """
     from graphkit.explain import top_paths
+    from graphkit.screen.score import screen_nodes
 
     table = exposure.table
     targets = _targets(table, mode, target, top)
     paths = [p for t in targets for p in top_paths(bundle, t, k=k, exposure=exposure)]
     if evidence is None:
-        shown = {node for path in paths for node in path.nodes}
-        evidence = screening_evidence(bundle.nodes[bundle.nodes["id"].isin(shown)])
+        shown = bundle.nodes[bundle.nodes["id"].isin({n for p in paths for n in p.nodes})]
+        evidence = screening_evidence(screen_nodes(shown).set_axis(shown["id"].to_numpy()))
+    header = _view_header(table, targets, target is not None, mode, k, bundle.digest())
+    return view_from_paths(bundle, table[mode], paths, evidence, header, cap)
+
+
+def analysis_view(
+    analysis: Analysis,
+    *,
+    target: str | None = None,
+    top: int | None = None,
+    mode: str = "reach",
+    cap: int = DEFAULT_CAP,
+) -> ViewSpec:
+    """``exposure_view`` from a run's analysis: its paths, screening and digest, reused."""
+    table = analysis.table
+    targets = _targets(table, mode, target, top)
+    paths = [p for t in targets for p in analysis.paths.get(t, [])]
+    shown = list(dict.fromkeys(n for p in paths for n in p.nodes))
+    evidence = screening_evidence(analysis.screening.loc[shown])
+    header = _view_header(table, targets, target is not None, mode, analysis.k, analysis.digest)
+    return view_from_paths(analysis.bundle, table[mode], paths, evidence, header, cap)
+
+
+def _view_header(table, targets: list[str], one: bool, mode: str, k: int, digest: str) -> dict:
     names = [_text(table.at[t, "name"]) or t for t in targets]
-    header = {
-        "title": f"Exposure paths to {names[0]}" if target else f"Top {len(targets)} exposed",
+    return {
+        "title": f"Exposure paths to {names[0]}" if one else f"Top {len(targets)} exposed",
         "target": ", ".join(
             f"{n} ({t})" if n != t else t for n, t in zip(names, targets, strict=True)
         ),
         "mode": mode,
         "score": float(table.loc[targets, mode].max()) if targets else math.nan,
         "paths": f"top {k} per target",
-        "bundle_hash": bundle.digest(),
+        "bundle_hash": digest,
     }
-    return view_from_paths(bundle, table[mode], paths, evidence, header, cap)
 
 
 def _targets(table: pd.DataFrame, mode: str, target: str | None, top: int | None) -> list[str]:
@@ -288,13 +313,11 @@ def _targets(table: pd.DataFrame, mode: str, target: str | None, top: int | None
     return list(facing.sort_values(ascending=False, kind="stable").index[: top or 0])
 
 
-def screening_evidence(nodes: pd.DataFrame) -> dict[str, str]:
-    """Per node id, why screening scored it: the score rule, the address signals, the sector."""
+def screening_evidence(screened: pd.DataFrame) -> dict[str, str]:
+    """Per node id (the index of ``screened``, a screen_nodes table), why screening scored
+    it: the score rule, the address signals, the sector."""
     import pandas as pd
 
-    from graphkit.screen.score import screen_nodes
-
-    screened = screen_nodes(nodes)
     named = {
         "screening": screened["score_evidence"],
         "address signals": screened["geo_evidence"],
@@ -302,7 +325,7 @@ def screening_evidence(nodes: pd.DataFrame) -> dict[str, str]:
     }
     rows = pd.DataFrame(named).to_dict("records")
     texts = ["\n".join(filter(None, (_field(k, v) for k, v in row.items()))) for row in rows]
-    return dict(zip(nodes["id"], texts, strict=True))
+    return dict(zip(map(str, screened.index), texts, strict=True))
 
 
 # --- plain-text labels and tooltips --------------------------------------------------------

@@ -7,11 +7,15 @@ import io
 import math
 import re
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from graphkit.model import Bundle, Problem
+from graphkit.errors import Problem
+
+if TYPE_CHECKING:
+    from graphkit.analysis import Analysis
+    from graphkit.model import Bundle
 
 #: a buyer-facing node whose score in the report's mode exceeds this is "exposed"
 EXPOSED_ABOVE = 1e-12
@@ -39,18 +43,41 @@ MODE_MEANINGS = {
 }
 
 
+#: the report details this many of the most exposed products; the CSVs and the products
+#: page hold them all
+REPORT_PRODUCTS = 100
+#: the files of a run the report links to
+FULL_TABLES = ("exposures.csv", "paths.csv", "contributions.csv", "products.html")
+
+
 @dataclass
 class ReportInput:
-    """Everything the report shows, computed by the pipeline."""
+    """What the report shows: a run's analysis, the mode that decides "exposed", the views."""
 
-    bundle: Bundle
-    screening: pd.DataFrame  # screen_nodes output, indexed by node id
-    table: pd.DataFrame  # propagate.Exposure.table, indexed by node id
-    paths: dict[str, list[Any]]  # product id -> explain.ExposurePath list
+    analysis: Analysis
     mode: str = "reach"
     views: dict[str, str] = field(default_factory=dict)  # product id -> relative view path
-    map_next: pd.DataFrame | None = None
     generated: str = ""
+
+    @property
+    def bundle(self) -> Bundle:
+        return self.analysis.bundle
+
+    @property
+    def screening(self) -> pd.DataFrame:
+        return self.analysis.screening
+
+    @property
+    def table(self) -> pd.DataFrame:
+        return self.analysis.table
+
+    @property
+    def paths(self) -> dict[str, list[Any]]:
+        return self.analysis.paths
+
+    @property
+    def map_next(self) -> pd.DataFrame | None:
+        return self.analysis.map_next
 
 
 def exposed_products(table: pd.DataFrame, mode: str) -> pd.DataFrame:
@@ -60,9 +87,28 @@ def exposed_products(table: pd.DataFrame, mode: str) -> pd.DataFrame:
     return exposed.sort_values(mode, ascending=False, kind="stable")
 
 
-def clean_products(table: pd.DataFrame, mode: str) -> pd.DataFrame:
-    facing = table[table["buyer_facing"]]
-    return facing[~(facing[mode].fillna(0) > EXPOSED_ABOVE)]
+def clean_products(data: ReportInput) -> pd.DataFrame:
+    """Buyer-facing nodes with mapped inputs and no exposed chain in the report's mode."""
+    table = data.table
+    facing = table[table["buyer_facing"] & has_mapped_inputs(data)]
+    return facing[~(facing[data.mode].fillna(0) > EXPOSED_ABOVE)]
+
+
+def unmapped_products(data: ReportInput) -> pd.DataFrame:
+    """Buyer-facing nodes with no mapped input and no exposure of their own: nothing is
+    known about what goes into them, so they are never called clean."""
+    table = data.table
+    facing = table[table["buyer_facing"] & ~has_mapped_inputs(data)]
+    return facing[~(facing[data.mode].fillna(0) > EXPOSED_ABOVE)]
+
+
+def has_mapped_inputs(data: ReportInput) -> pd.Series:
+    """Per node: whether at least one input edge is mapped into it."""
+    import numpy as np
+
+    graph = data.analysis.graph
+    inputs = np.bincount(graph.dst, minlength=graph.n) > 0
+    return pd.Series(inputs, index=data.table.index)
 
 
 def summary(data: ReportInput) -> dict[str, Any]:
@@ -75,10 +121,17 @@ def summary(data: ReportInput) -> dict[str, Any]:
         "buyer_facing": int(data.table["buyer_facing"].sum()),
         "exposed": int(len(exposed)),
         "sources": int(len(sources)),
-        "by_sector": used["sector"].value_counts().to_dict(),
+        "by_sector": used["sector"].replace("", "unknown").value_counts().to_dict(),
         "by_province": used["geo_province"].replace("", "unknown").value_counts().to_dict(),
+        "by_tier": _by_tier(exposed),
         "top_sources": _top_sources(data, used),
     }
+
+
+def _by_tier(exposed: pd.DataFrame) -> dict[str, int]:
+    """Exposed products by distance (edges) from their nearest source."""
+    tiers = exposed["tier"].dropna().astype(int).value_counts().sort_index()
+    return {str(tier): int(count) for tier, count in tiers.items()}
 
 
 def _sources_reaching(data: ReportInput) -> set[str]:
@@ -109,23 +162,30 @@ def _top_sources(data: ReportInput, used: pd.DataFrame, k: int = 10) -> list[dic
 
 
 def product_sections(data: ReportInput) -> list[dict[str, Any]]:
-    """One section per exposed product: scores, and each top path hop by hop with evidence."""
+    """One section per exposed product (the REPORT_PRODUCTS most exposed): scores, and each
+    top path hop by hop with evidence."""
     sections = []
-    for node, row in exposed_products(data.table, data.mode).iterrows():
+    exposed = exposed_products(data.table, data.mode).head(REPORT_PRODUCTS)
+    for node, row in exposed.iterrows():
         sections.append(
             {
                 "id": node,
                 "name": row.get("name", "") or node,
                 "kind": row["kind"],
                 "scores": {m: _num(row.get(m)) for m in ("reach", "share", "path")},
-                "tier": row.get("tier"),
-                "n_sources": int(row.get("n_sources") or 0),
+                "tier": _count(row.get("tier")),
+                "n_sources": _count(row.get("n_sources")),
                 "top_sources": row.get("top_sources", ""),
                 "view": data.views.get(node, ""),
                 "paths": [_path_record(data, p) for p in data.paths.get(node, [])],
             }
         )
     return sections
+
+
+def _count(value: Any) -> int | None:
+    """A nullable integer column's value (None where missing, never a pandas NA)."""
+    return None if pd.isna(value) else int(value)
 
 
 def _path_record(data: ReportInput, path: Any) -> dict[str, Any]:
@@ -190,20 +250,33 @@ def plots(data: ReportInput) -> dict[str, str]:
 
 def report_context(data: ReportInput) -> dict[str, Any]:
     """Everything both the HTML and the Markdown report show."""
-    clean = clean_products(data.table, data.mode)
+    clean = clean_products(data)
+    unmapped = unmapped_products(data)
+    exposed = exposed_products(data.table, data.mode)
     return {
         "bundle": data.bundle.origin,
-        "bundle_hash": data.bundle.digest(),
+        "bundle_hash": data.analysis.digest,
         "generated": data.generated,
         "mode": data.mode,
         "mode_meanings": MODE_MEANINGS,
         "caution": CAUTION,
         "summary": summary(data),
         "products": product_sections(data),
-        "clean": [{"id": i, "name": r.get("name", "") or i} for i, r in clean.iterrows()],
+        "products_shown": min(len(exposed), REPORT_PRODUCTS),
+        "clean": _listed(clean),
+        "n_clean": len(clean),
+        "unmapped": _listed(unmapped),
+        "n_unmapped": len(unmapped),
+        "full_tables": FULL_TABLES,
         "map_next": _rounded_records(data.map_next),
         "quality": [_problem_record(p) for p in data.bundle.warnings],
     }
+
+
+def _listed(products: pd.DataFrame) -> list[dict[str, str]]:
+    """The first REPORT_PRODUCTS products as id and name."""
+    head = products.head(REPORT_PRODUCTS)
+    return [{"id": i, "name": r.get("name", "") or i} for i, r in head.iterrows()]
 
 
 def _rounded_records(frame: pd.DataFrame | None, rows: int = 20) -> list[dict[str, Any]]:
@@ -261,11 +334,28 @@ def render_report_markdown(data: ReportInput) -> str:
             f"| {_md(r['name'])} | {_md(r['province'])} | {_md(r['sector'])} | "
             f"{r['source_score']:.3f} | {r['products_reached']} | {_md(r['evidence'])} |"
         )
-    lines += ["", "## Exposed products", ""]
+    lines += [
+        "",
+        f"Exposed products by tier: {_md(_pairs(s['by_tier']))}. Full tables: "
+        + ", ".join(c["full_tables"])
+        + ".",
+        "",
+        "## Exposed products",
+        "",
+    ]
+    if c["products_shown"] < s["exposed"]:
+        lines += [f"The {c['products_shown']} most exposed of {s['exposed']} are shown.", ""]
     for p in c["products"]:
         lines += _md_product(p, c["mode"])
-    lines += ["## Clean products", ""]
+    lines += [
+        "## Clean products",
+        "",
+        f"{c['n_clean']} with mapped inputs and no exposed chain.",
+        "",
+    ]
     lines += [f"- {_md(p['name'])} ({_code(p['id'])})" for p in c["clean"]] or ["- none"]
+    lines += ["", "## No mapped inputs", "", f"{c['n_unmapped']} with no mapped input.", ""]
+    lines += [f"- {_md(p['name'])} ({_code(p['id'])})" for p in c["unmapped"]] or ["- none"]
     lines += ["", "## Map next", ""]
     lines += _md_table(c["map_next"]) or ["No priors given: no map-next list."]
     lines += ["", "## Data quality", ""]
@@ -333,3 +423,64 @@ def _code(value: Any) -> str:
 def _md(value: Any) -> str:
     """Escape text from input data for Markdown (no HTML, links, tables or emphasis)."""
     return str(value if value is not None else "").replace("\n", " ").translate(_MD_ESCAPES)
+
+
+# --- the products page: every exposed product with its top paths, searchable offline ----------
+
+PRODUCTS_PAGE = "products.html"
+
+
+def render_products_page(analysis: Analysis, mode: str, views: dict[str, str]) -> str:
+    """One self-contained page listing every exposed product with its top paths; the search
+    runs in the page (no request; CSP-locked; data as escaped JSON, shown as plain text)."""
+    from markupsafe import Markup
+
+    from graphkit import __version__
+    from graphkit.render import script_json
+
+    table = analysis.table
+    names = table["name"].astype(str)
+    exposed = exposed_products(table, mode)
+    rows = [_product_row(rank, node, row, mode, names, analysis.paths.get(node, []), views)
+            for rank, (node, row) in enumerate(exposed.iterrows(), 1)]  # fmt: skip
+    return (
+        templates()
+        .get_template("products.html.j2")
+        .render(
+            bundle=analysis.bundle.origin,
+            bundle_hash=analysis.digest,
+            mode=mode,
+            k=analysis.k,
+            total=len(rows),
+            caution=CAUTION,
+            version=__version__,
+            data_json=Markup(script_json(rows)),
+        )
+    )
+
+
+def _product_row(rank, node, row, mode, names, paths, views) -> dict[str, Any]:
+    return {
+        "rank": rank,
+        "id": str(node),
+        "name": str(row.get("name", "") or node),
+        "score": _num(row.get(mode)),
+        **{m: _num(row.get(m)) for m in ("reach", "share", "path")},
+        "n_sources": _count(row.get("n_sources")),
+        "view": views.get(node, ""),
+        "paths": [
+            {
+                "value": float(p.value),
+                "chain": [names.get(n, "") or n for n in p.nodes],
+                "evidence": p.source_evidence,
+            }
+            for p in paths
+        ],
+    }
+
+
+def write_products_page(analysis: Analysis, mode: str, views: dict[str, str], path) -> None:
+    """Write the products page (into a staged output folder)."""
+    from pathlib import Path
+
+    Path(path).write_text(render_products_page(analysis, mode, views), encoding="utf-8")

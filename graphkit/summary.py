@@ -7,8 +7,9 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from graphkit.graph.index import IndexedGraph, index_graph
+from graphkit.graph.rules import buyer_facing_mask
 from graphkit.model import Bundle
-from graphkit.propagate import IndexedGraph, buyer_facing_mask, index_graph
 
 #: an input remainder above this counts as unmapped
 UNMAPPED_TOLERANCE = 1e-9

@@ -14,10 +14,13 @@ from engine_graphs import all_paths_into, cheese_sandwich, graphs, make_bundle, 
 from hypothesis import HealthCheck, given, settings
 
 from graphkit.cli import cli
+from graphkit.errors import GraphError, UnknownName
 from graphkit.explain import explain_node, top_paths, whatif
 from graphkit.io import read_bundle, write_bundle
-from graphkit.model import GraphError
-from graphkit.propagate import UnknownName, map_next, propagate, source_scores_for
+from graphkit.io.atomic import MARKER
+from graphkit.propagation import propagate
+from graphkit.propagation.priors import map_next
+from graphkit.screen.sources import source_scores_for
 
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_graphs"
 SAMPLE_NAMES = sorted(p.name for p in SAMPLES.iterdir() if (p / "expected.json").exists())
@@ -143,12 +146,12 @@ def hostile_bundle(tmp_path: Path) -> Path:
     return folder
 
 
-def test_cli_propagate_writes_the_four_result_files(tmp_path):
+def test_cli_propagate_writes_the_result_files(tmp_path):
     out = tmp_path / "out"
     result = run("propagate", str(hostile_bundle(tmp_path)), "--out", str(out))
     assert result.exit_code == 0, result.output
     assert sorted(p.name for p in out.iterdir()) == [
-        "contributions.csv", "exposures.csv", "paths.json", "run.json",
+        MARKER, "contributions.csv", "exposures.csv", "paths.csv", "paths.json", "run.json",
     ]  # fmt: skip
     rows = {r["id"]: r for r in csv.DictReader((out / "exposures.csv").open(encoding="utf-8"))}
     assert rows["curry"]["name"].startswith("'=")  # formula injection neutralised
@@ -156,9 +159,13 @@ def test_cli_propagate_writes_the_four_result_files(tmp_path):
     assert rows["sandwich"]["tier"] == ""
     paths = json.loads((out / "paths.json").read_text())
     assert paths["retailer"][0]["nodes"] == ["prawnco", "prawns", "curry", "retailer"]
+    hops = [r for r in csv.DictReader((out / "paths.csv").open(encoding="utf-8"))]
+    first = [(h["from"], h["to"]) for h in hops if h["target"] == "retailer" and h["rank"] == "1"]
+    assert first == [("prawnco", "prawns"), ("prawns", "curry"), ("curry", "retailer")]
     run_info = json.loads((out / "run.json").read_text())
     assert run_info["graphkit_version"] and len(run_info["inputs"]["bundle"]["sha256"]) == 64
-    assert set(run_info["timings_s"]) >= {"reach", "share", "path", "total"}
+    assert set(run_info["timings_s"]) >= {"screen", "propagate", "explain", "total"}
+    assert set(run_info["timings_s"]["engine"]) >= {"reach", "share", "path"}
 
 
 def test_cli_propagate_single_mode_leaves_other_columns_empty(tmp_path):

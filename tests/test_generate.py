@@ -11,7 +11,9 @@ from bundle_rules import bom_depth, numeric, read_csv_bundle, rule_violations
 from click.testing import CliRunner
 
 from graphkit.cli import cli
+from graphkit.errors import InvalidInput
 from graphkit.generate import generate_bundle, write_generated
+from graphkit.io.atomic import MARKER
 
 N = 3000
 
@@ -104,17 +106,21 @@ def test_written_bundle_reads_back_valid(tmp_path):
     nodes, edges = read_csv_bundle(tmp_path / "out")
     assert written == (len(nodes), len(edges)) and len(nodes) == 300
     assert rule_violations(nodes, edges) == []
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["edges.csv", "nodes.csv"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        MARKER,
+        "edges.csv",
+        "nodes.csv",
+    ]
     expected_nodes, _ = generate_bundle(200, seed=5)
     assert list(nodes["id"]) == list(expected_nodes["id"])
     assert numeric(edges["share"]).notna().any()
 
 
-def test_failed_write_leaves_no_temporary_files(tmp_path):
+def test_a_folder_graphkit_did_not_write_is_refused_and_left_alone(tmp_path):
     (tmp_path / "edges.csv").mkdir()
-    with pytest.raises(OSError):
+    with pytest.raises(InvalidInput, match="not written by graphkit"):
         write_generated(tmp_path, 50, seed=1)
-    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".generate-")]
+    assert [p.name for p in tmp_path.iterdir()] == ["edges.csv"]
 
 
 def test_cli_generates_and_rejects_tiny_graphs(tmp_path):

@@ -10,9 +10,9 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from graphkit.errors import InvalidInput
 from graphkit.ingest import CANDIDATES_FILE, ingest, load_mapping, read_records
 from graphkit.io import read_bundle
-from graphkit.model import InvalidInput
 
 ROOT = Path(__file__).resolve().parent.parent
 APPAREL = ROOT / "sample_graphs" / "apparel_ppe"

@@ -18,7 +18,8 @@ import pytest
 from neo4j_server import random_bundle
 
 from graphkit import model
-from graphkit.model import BackendError, Bundle
+from graphkit.errors import BackendError
+from graphkit.model import Bundle
 from graphkit.store import cypher
 from graphkit.store.neo4j import Neo4jStore, Settings
 
@@ -289,7 +290,8 @@ def test_analyst_queries_answer_on_written_results(store):
 
 def test_neo4j_propagate_equals_the_embedded_engine(store):
     # the engine; fails with ImportError until merged
-    from graphkit.propagate import propagate, source_scores_for
+    from graphkit.propagation import propagate
+    from graphkit.screen.sources import source_scores_for
 
     bundle = random_bundle(60, seed=8)
     bundle.edges["share"] = np.nan  # keep input shares valid whatever the random draw
@@ -313,8 +315,6 @@ def test_neo4j_propagate_equals_the_embedded_engine(store):
 
 
 def test_cli_propagate_writes_results_the_queries_read(store, neo4j_env):
-    import graphkit.propagate  # noqa: F401 - the engine; ImportError until merged
-
     bundle = chain_bundle()
     store.load(bundle)
     result = run_cli("neo4j", "propagate", env=neo4j_env)

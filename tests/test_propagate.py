@@ -20,16 +20,11 @@ from engine_graphs import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graphkit.model import GraphError
-from graphkit.propagate import (
-    ConvergenceError,
-    TooManyPairs,
-    buyer_facing,
-    index_graph,
-    per_source,
-    propagate,
-    share_scores,
-)
+from graphkit.errors import ConvergenceError, GraphError, TooManyPairs
+from graphkit.graph.index import buyer_facing, index_graph
+from graphkit.propagation import propagate
+from graphkit.propagation.contributions import per_source
+from graphkit.propagation.modes import share_scores
 
 SETTINGS = settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -405,8 +400,8 @@ def test_per_source_contributions_stop_at_the_pair_budget():
 def test_slow_share_loops_are_solved_by_bicgstab_exactly(monkeypatch):
     """A loop whose shares multiply to 0.97 needs ~900 Jacobi rounds: BiCGSTAB takes over
     after SHARE_JACOBI_ROUNDS and must agree with sparse LU (LU fallback switched off)."""
-    from graphkit import propagate as engine
-    from graphkit.propagate import SHARE_JACOBI_ROUNDS
+    from graphkit.propagation import modes as engine
+    from graphkit.propagation.modes import SHARE_JACOBI_ROUNDS
 
     monkeypatch.setattr(engine, "SHARE_DIRECT_UP_TO", 0)
     bundle = make_bundle(
@@ -442,7 +437,7 @@ def test_indexing_rejects_duplicate_ids_and_dangling_edges():
 def test_loop_rounds_release_every_node_once_after_its_inputs(bundle):
     """The schedule every mode walks: each node in exactly one round; every carrying edge
     either comes from an earlier round or stays inside one loop of the same round."""
-    from graphkit.propagate import on_loops
+    from graphkit.graph.loops import on_loops
 
     graph = index_graph(bundle)
     schedule = graph.rounds

@@ -14,8 +14,9 @@ import pytest
 from PIL import Image, ImageStat  # Pillow comes with matplotlib
 
 from graphkit import model, render
+from graphkit.errors import GraphError
 from graphkit.io import write_bundle
-from graphkit.model import Bundle, GraphError
+from graphkit.model import Bundle
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -512,11 +513,10 @@ def test_sample_graph_view(open_view, folder):
     view.assert_clean()
 
 
-# --- the command line (needs the engine: graphkit.propagate, graphkit.explain, graphkit.io) ---
+# --- the command line (the whole chain: read, screen, propagate, explain, render) ---
 
 
 def test_cli_render_writes_a_view(open_view, hostile, tmp_path):
-    pytest.importorskip("graphkit.explain")
     from click.testing import CliRunner
 
     from graphkit.cli import cli
@@ -552,7 +552,6 @@ def test_cli_render_needs_exactly_one_of_target_or_top(hostile, tmp_path):
 
 
 def test_cli_render_unknown_target_is_a_usage_error(hostile, tmp_path):
-    pytest.importorskip("graphkit.propagate")
     from click.testing import CliRunner
 
     from graphkit.cli import cli
@@ -566,10 +565,12 @@ def test_cli_render_unknown_target_is_a_usage_error(hostile, tmp_path):
 
 
 def test_screening_evidence_explains_each_shown_node(hostile):
-    pytest.importorskip("graphkit.screen.score")
     bundle, _ = hostile
     nodes = bundle.nodes.assign(address=["Dandong, Liaoning", "", "Munich", "", "", ""])
-    evidence = render.screening_evidence(nodes.iloc[:3])
+    from graphkit.screen.score import screen_nodes
+
+    shown = nodes.iloc[:3]
+    evidence = render.screening_evidence(screen_nodes(shown).set_axis(shown["id"].to_numpy()))
     assert list(evidence) == ["s1", "s2", "m"]
     for text in evidence.values():
         assert text.splitlines()[0].startswith("screening: ") and "sector rule: " in text

@@ -78,7 +78,26 @@ def test_report_lists_clean_products_and_the_caution(electronics_run):
 
 def test_run_is_reproducible_from_run_json(electronics_run):
     run = json.loads((electronics_run / "run.json").read_text())
-    assert run["bundle"]["sha256"] == read_bundle(ELECTRONICS).digest()
+    assert run["inputs"]["bundle"]["sha256"] == read_bundle(ELECTRONICS).digest()
+    phases = {"index", "screen", "propagate", "explain", "views", "report", "result_files"}
+    assert phases <= set(run["timings_s"])
+
+
+def test_run_json_names_every_input_with_its_hash(tmp_path):
+    import hashlib
+
+    priors = tmp_path / "priors.csv"
+    priors.write_text("country,sector,expected_exposure\nCN,*,0.05\n*,*,0.01\n")
+    out = tmp_path / "out"
+    assert (
+        run_cli("run", str(ELECTRONICS), "--priors", str(priors), "--out", str(out)).returncode == 0
+    )
+    inputs = json.loads((out / "run.json").read_text())["inputs"]
+    assert inputs["priors"] == {
+        "path": str(priors),
+        "sha256": hashlib.sha256(priors.read_bytes()).hexdigest(),
+    }
+    assert inputs["bundle"]["sha256"] == read_bundle(ELECTRONICS).digest()
 
 
 def hostile_copy(tmp_path: Path) -> Path:

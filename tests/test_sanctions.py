@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from graphkit.errors import InvalidInput
 from graphkit.io import read_bundle
-from graphkit.model import InvalidInput
 from graphkit.screen.sanctions import apply_sanctions, read_sanctions_list, screen_sanctions
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -1,6 +1,6 @@
 import pytest
 
-from graphkit.model import InvalidInput
+from graphkit.errors import InvalidInput
 from graphkit.screen.sectors import classify_sector, load_factors, normalise_hs
 
 

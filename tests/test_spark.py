@@ -20,10 +20,13 @@ from spark_graphs import random_cyclic_bundle
 from graphkit.cli import cli
 from graphkit.engines import spark as spark_engine
 from graphkit.engines.parquet import export_parquet
+from graphkit.errors import ConvergenceError, GraphError, InvalidInput
 from graphkit.generate import generate_bundle
+from graphkit.graph.rules import MODES
 from graphkit.io import read_bundle, write_bundle
-from graphkit.model import Bundle, GraphError, InvalidInput
-from graphkit.propagate import MODES, ConvergenceError, propagate, source_scores_for
+from graphkit.model import Bundle
+from graphkit.propagation import propagate
+from graphkit.screen.sources import source_scores_for
 
 spark_engine.require_pyspark()  # fail the module, with the install hint, if pyspark is missing
 

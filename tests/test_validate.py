@@ -10,8 +10,8 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
+from graphkit.errors import InvalidInput
 from graphkit.io import read_bundle
-from graphkit.model import InvalidInput
 
 GOOD_NODES = """id,kind,name,country
 s1,supplier,Supplier One,CN

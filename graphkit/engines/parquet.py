@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -31,15 +28,12 @@ def export_parquet(
     if source_scores is not None:
         scores = source_scores.groupby(level=0).max().reindex(nodes["id"]).fillna(0.0)
         nodes["source_score"] = scores.to_numpy(float)
+    from graphkit.io.atomic import staged_dir
+
     out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    stage = Path(tempfile.mkdtemp(prefix=f".{out.name}.", suffix=".tmp", dir=out.parent))
-    try:
+    with staged_dir(out) as stage:
         for name, frame in (("nodes", nodes), ("edges", bundle.edges)):
             _write_parts(frame, stage / name, rows_per_file)
-        replace_dir(stage, out)
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
     return out
 
 
@@ -48,13 +42,3 @@ def _write_parts(frame: pd.DataFrame, folder: Path, rows_per_file: int) -> None:
     for part, start in enumerate(range(0, max(len(frame), 1), rows_per_file)):
         chunk = frame.iloc[start : start + rows_per_file]
         chunk.to_parquet(folder / f"part-{part:05d}.parquet", index=False, engine="pyarrow")
-
-
-def replace_dir(new: Path, target: Path) -> None:
-    """Put folder ``new`` in place of ``target`` by renames, so a crash leaves one of them."""
-    old = target.with_name(f".{target.name}.old")
-    shutil.rmtree(old, ignore_errors=True)
-    if target.exists():
-        os.replace(target, old)
-    os.replace(new, target)
-    shutil.rmtree(old, ignore_errors=True)

@@ -25,15 +25,16 @@ import logging
 import math
 import operator
 import os
-import shutil
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from graphkit.engines.parquet import replace_dir
-from graphkit.io.atomic import atomic_file
+from graphkit.errors import ConvergenceError, GraphError, InvalidInput, Problem
+from graphkit.graph.loops import on_loops
+from graphkit.graph.rules import MODES
+from graphkit.io.atomic import atomic_file, staged_dir
 from graphkit.model import (
     COMPONENT,
     EDGE_ENDPOINTS,
@@ -43,11 +44,7 @@ from graphkit.model import (
     NODES_FILE,
     PART_OF,
     SUPPLIER,
-    GraphError,
-    InvalidInput,
-    Problem,
 )
-from graphkit.propagate import MODES, ConvergenceError, on_loops
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -680,13 +677,8 @@ def write_exposures(table: DataFrame, out: str) -> str:
     if "://" in out:
         table.write.mode("overwrite").parquet(target)
         return target
-    Path(out).mkdir(parents=True, exist_ok=True)
-    stage = tempfile.mkdtemp(prefix=f".{EXPOSURES_DIR}.", dir=out)
-    try:
-        table.write.mode("overwrite").parquet(_join(stage, "data"))
-        replace_dir(Path(stage) / "data", Path(target))
-    finally:
-        shutil.rmtree(stage, ignore_errors=True)
+    with staged_dir(target) as stage:
+        table.write.mode("overwrite").parquet(str(stage))
     return target
 
 
@@ -718,6 +710,25 @@ def run(
             temp.write_text(json.dumps(summary, indent=2), encoding="utf-8")
     result.table.unpersist()
     return summary
+
+
+def run_on_bundle(
+    bundle_path: str,
+    out: str,
+    master: str | None = None,
+    modes: Iterable[str] = MODES,
+    **options: Any,
+) -> dict[str, Any]:
+    """``run`` on a bundle screened here: read and screen it, export Parquet with its source
+    scores to a temporary folder, propagate that on Spark."""
+    from graphkit.engines.parquet import export_parquet
+    from graphkit.io import read_bundle
+    from graphkit.screen.sources import source_scores_for
+
+    bundle = read_bundle(bundle_path)
+    with tempfile.TemporaryDirectory(prefix="graphkit-spark-") as staging:
+        staged = export_parquet(bundle, Path(staging) / "input", source_scores_for(bundle))
+        return run(str(staged), out, master, modes, **options)
 
 
 def _exposed_counts(modes: list[str]) -> list[Column]:

@@ -1,4 +1,10 @@
-"""Write files so that a crash never leaves a half-written result behind."""
+"""The one way graphkit writes output: staged beside the destination, then put in its place.
+
+A crash, a full disk or a signal (the CLI turns SIGINT and SIGTERM into exceptions) leaves
+either the previous content or nothing: never a half-written file, never the staging file
+or folder. A folder is replaced as a whole, so a re-run leaves only the new results; a
+non-empty folder graphkit did not write is never replaced (an error says so).
+"""
 
 from __future__ import annotations
 
@@ -9,6 +15,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from graphkit.errors import InvalidInput, Problem
+
+#: written into every folder graphkit stages, so a later run knows it may replace it
+MARKER = ".graphkit-output"
+
 
 @contextmanager
 def atomic_file(path: str | Path) -> Iterator[Path]:
@@ -17,6 +28,7 @@ def atomic_file(path: str | Path) -> Iterator[Path]:
     path.parent.mkdir(parents=True, exist_ok=True)
     handle, temp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     os.close(handle)
+    os.chmod(temp, 0o666 & ~_umask())  # mkstemp makes 0600; outputs get the user's default
     try:
         yield Path(temp)
         os.replace(temp, path)
@@ -27,18 +39,45 @@ def atomic_file(path: str | Path) -> Iterator[Path]:
 
 @contextmanager
 def staged_dir(out_dir: str | Path) -> Iterator[Path]:
-    """Yield a staging folder; its files move into ``out_dir`` only if the block succeeds.
+    """Yield an empty staging folder that replaces ``out_dir`` as a whole if the block succeeds.
 
-    Files already in ``out_dir`` that the block did not write are left alone.
+    ``out_dir`` may be missing, empty, or a folder graphkit wrote before (it holds MARKER);
+    anything else is refused before any work starts.
     """
     out_dir = Path(out_dir)
+    check_replaceable(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     stage = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", suffix=".tmp", dir=out_dir.parent))
     try:
+        os.chmod(stage, 0o777 & ~_umask())
         yield stage
-        for source in sorted(p for p in stage.rglob("*") if p.is_file()):
-            target = out_dir / source.relative_to(stage)
-            target.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(source, target)
+        (stage / MARKER).write_text("written by graphkit; the next run replaces this folder\n")
+        replace_dir(stage, out_dir)
     finally:
         shutil.rmtree(stage, ignore_errors=True)
+
+
+def check_replaceable(out_dir: Path) -> None:
+    """Refuse (exit 2) an output folder that is a file, or holds files graphkit did not write."""
+    if out_dir.is_file():
+        raise InvalidInput([Problem(str(out_dir), None, None, "is a file, not a folder")])
+    if out_dir.is_dir() and not (out_dir / MARKER).exists() and any(out_dir.iterdir()):
+        message = "folder exists and was not written by graphkit; give a new or empty folder"
+        raise InvalidInput([Problem(str(out_dir), None, None, message)])
+
+
+def replace_dir(new: Path, target: Path) -> None:
+    """Put folder ``new`` in place of ``target`` by renames, so a crash leaves one of them."""
+    old = target.with_name(f".{target.name}.old")
+    shutil.rmtree(old, ignore_errors=True)
+    if target.exists():
+        os.replace(target, old)
+    os.replace(new, target)
+    shutil.rmtree(old, ignore_errors=True)
+
+
+def _umask() -> int:
+    """The process umask (read by setting and restoring it)."""
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask

@@ -14,8 +14,9 @@ from pathlib import Path
 
 import pandas as pd
 
+from graphkit.errors import Problem
 from graphkit.io.safe_csv import restore_formula
-from graphkit.model import EDGES_FILE, NODES_FILE, Problem
+from graphkit.model import EDGES_FILE, NODES_FILE
 
 #: encodings tried, in order, to tell the user what a non-UTF-8 file looks like
 _LIKELY_ENCODINGS = (

@@ -7,6 +7,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
+from graphkit.errors import WARNING, InvalidInput, Problem
 from graphkit.io.tables import RawTable
 from graphkit.model import (
     EDGE_COLUMNS,
@@ -19,10 +20,7 @@ from graphkit.model import (
     NODE_NUMERIC,
     NODE_REQUIRED,
     SUPPLIER,
-    WARNING,
     Bundle,
-    InvalidInput,
-    Problem,
 )
 
 #: tolerance when checking that incoming shares sum to at most 1

@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import csv
-import os
-import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from graphkit.errors import InvalidInput, Problem
+from graphkit.io.atomic import atomic_file
 from graphkit.io.safe_csv import neutralise_formula
-from graphkit.model import InvalidInput, Problem
 from graphkit.screen.geo import DEFAULT_SCOPE, format_evidence, resolve_address
 
 RESULT_COLUMNS = ("province", "country", "in_scope", "confidence", "evidence")
@@ -86,19 +85,13 @@ def screen_csv(
     _check_columns(path, header, [column, country_column])
     address_at = header.index(column)
     country_at = header.index(country_column) if country_column else None
-    descriptor, temporary = tempfile.mkstemp(dir=out.parent, suffix=".part")
     rows = in_scope = 0
-    try:
-        with os.fdopen(descriptor, "w", newline="", encoding="utf-8") as handle:
-            writer = csv.writer(handle)
-            writer.writerow([neutralise_formula(c) for c in header + _result_names(header)])
-            for row in reader:
-                added, flagged = _screen_row(row, address_at, country_at, scope)
-                writer.writerow([neutralise_formula(c) for c in row + added])
-                rows += 1
-                in_scope += flagged
-        os.replace(temporary, out)
-    finally:
-        if os.path.exists(temporary):
-            os.unlink(temporary)
+    with atomic_file(out) as temporary, temporary.open("w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([neutralise_formula(c) for c in header + _result_names(header)])
+        for row in reader:
+            added, flagged = _screen_row(row, address_at, country_at, scope)
+            writer.writerow([neutralise_formula(c) for c in row + added])
+            rows += 1
+            in_scope += flagged
     return ScreenSummary(rows, in_scope, str(out))

@@ -20,7 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from graphkit.model import InvalidInput, Problem
+from graphkit.errors import InvalidInput, Problem
 from graphkit.resolve import (
     CANDIDATE,
     MERGE,

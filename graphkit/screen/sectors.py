@@ -14,7 +14,7 @@ from functools import lru_cache
 from importlib.resources import files
 from pathlib import Path
 
-from graphkit.model import InvalidInput, Problem
+from graphkit.errors import InvalidInput, Problem
 
 SECTORS = ("apparel_ppe", "electronics", "seafood", "it_services", "machinery", "other", "unknown")
 SECTOR_ALIASES = {

@@ -19,7 +19,7 @@ from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from graphkit.model import GraphError
+from graphkit.errors import GraphError
 
 QUERIES = "queries"
 SUFFIX = ".cypher"

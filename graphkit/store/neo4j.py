@@ -22,7 +22,8 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from graphkit import model
-from graphkit.model import BackendError, Bundle
+from graphkit.errors import BackendError
+from graphkit.model import Bundle
 from graphkit.store import cypher
 
 if TYPE_CHECKING:
@@ -276,7 +277,8 @@ class Neo4jStore:
         ``source_scores_for``) unless ``source_scores`` is given; other options go to the
         engine's ``propagate``. Returns the engine's table.
         """
-        from graphkit.propagate import propagate, source_scores_for
+        from graphkit.propagation import propagate
+        from graphkit.screen.sources import source_scores_for
 
         bundle = self.export()
         if options.get("source_scores") is None:
