@@ -1,4 +1,4 @@
-"""Top-k exposure paths into every target in one pass (the lead moves this to propagate/paths).
+"""Top-k exposure paths into every target in one pass.
 
 A path is a simple chain of edges from a source node v0 into a target, worth
 s(v0) x the product of the edge confidences; its weight is -log of that value, so the best
@@ -31,12 +31,14 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from graphkit.propagate import ancestors_of, buyer_facing_mask
+from graphkit.graph import buyer_facing_mask
+from graphkit.graph.loops import components
+from graphkit.propagation.upstream import upstream_of
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from graphkit.propagate import IndexedGraph
+    from graphkit.graph import IndexedGraph
 
 #: paths per target by default
 K = 5
@@ -135,8 +137,8 @@ class _Search:
 
     def __init__(self, graph, s, edges: _Edges, targets, cap: int, depth: int):
         self.graph, self.s, self.cap, self.depth = graph, s, cap, depth
-        inside = ancestors_of(graph, targets, graph.confidence)
-        self.component = graph.rounds.label
+        inside = upstream_of(graph, targets, graph.confidence)
+        self.component = components(graph.n, edges.src, edges.dst).tolist()
         self.node: list[int] = []
         self.parent: list[int] = []
         self.edge: list[int] = []  # edge into the label's node; own edge or -1 at a start

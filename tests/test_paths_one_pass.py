@@ -9,8 +9,8 @@ from engine_graphs import cheese_sandwich, graphs, make_bundle
 from hypothesis import HealthCheck, given, settings
 
 from graphkit.explain import top_paths
-from graphkit.propagate import explicit_scores, index_graph, score_array
-from graphkit.propagate_paths import top_paths_all, write_paths_parquet
+from graphkit.graph.index import explicit_scores, index_graph, score_array
+from graphkit.propagation.paths import top_paths_all, write_paths_parquet
 
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -52,7 +52,7 @@ def test_one_pass_equals_yen_on_every_node_of_random_graphs_with_loops(bundle):
 def test_certificate_failures_are_searched_again_until_exact(bundle):
     """With a cap of one label per node and no loop check the first search is often wrong;
     the certified re-search must still give Yen's answer."""
-    import graphkit.propagate_paths as paths
+    import graphkit.propagation.paths as paths
 
     saved = paths.FIRST_CAP, paths.LOOP_CHECK_DEPTH
     paths.FIRST_CAP, paths.LOOP_CHECK_DEPTH = 0, 0
