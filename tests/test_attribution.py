@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from graphkit.errors import ConvergenceError
 from graphkit.graph.index import explicit_scores, index_graph, score_array
 from graphkit.propagation import per_source, share_scores
-from graphkit.propagation.attribution import source_parts, subgraph
+from graphkit.propagation.attribution import copies, source_parts
 from graphkit.propagation.contributions import ancestors_of
 from graphkit.propagation.upstream import upstream_of
 
@@ -99,15 +99,17 @@ def test_upstream_of_is_ancestors_of(bundle):
             assert (upstream_of(graph, [t], weight) == ancestors_of(graph, [t], weight)).all()
 
 
-def test_subgraph_keeps_the_edges_between_the_kept_nodes():
+def test_copies_hold_the_edges_between_each_masks_nodes():
     bundle = make_bundle(
         [("a", "supplier", 1.0), ("b", "supplier", None), ("c", "supplier", None)],
         [("a", "b", 0.5, 0.9), ("b", "c", 0.5, 0.8), ("a", "c", 0.5, 0.7)],
     )
     graph, _ = indexed(bundle)
-    sub, local = subgraph(graph, np.array([True, False, True]))
-    assert list(sub.ids) == ["a", "c"] and local.tolist() == [0, -1, 1]
-    assert sub.src.tolist() == [0] and sub.dst.tolist() == [1] and sub.confidence[0] == 0.7
+    union, offsets = copies(graph, [np.array([True, False, True]), np.array([True, True, False])])
+    assert list(union.ids) == ["a", "c", "a", "b"]
+    assert [o.tolist() for o in offsets] == [[0, -1, 1], [2, 3, -1]]
+    assert union.src.tolist() == [0, 2] and union.dst.tolist() == [1, 3]
+    assert union.confidence.tolist() == [0.7, 0.9]
 
 
 def chain(n: int, sources: tuple[int, ...]):

@@ -12,8 +12,9 @@ What a source j contributes to a target t, per mode:
   start with an own MAKES edge): one Dijkstra on -log confidences from each target
   backwards over its upstream nodes (compiled, scipy).
 - reach: the reach t would have if j were the only source, for the ``top`` sources with
-  the best chains into t (path parts; reach-alone is not additive, so it needs one forward
-  run per source: the engine's own reach on the nodes between j and its targets).
+  the best chains into t (path parts; reach-alone is not additive, so it needs a forward
+  run per source: the engine's own reach, on a copy per source of the nodes between it
+  and the targets, all copies of a batch in one run).
 
 Targets go in blocks (``BLOCK`` at a time, halved while the block's upstream rows times
 its targets exceed ``DENSE_CELLS``); per target only the ``top`` largest parts are kept,
@@ -232,16 +233,21 @@ def _joined(mode, targets, pieces) -> SourceParts:
     )
 
 
-# --- reach: one forward run per listed source -------------------------------------------------
+# --- reach: one forward run per listed source, side by side -----------------------------------
 
 
 def reach_alone(graph: IndexedGraph, s: np.ndarray, path: SourceParts) -> SourceParts:
     """The reach each target would have with only that source, for the sources ``path``
-    lists per target (their best chains), on the nodes between the source and its targets."""
-    amount = np.zeros(len(path.target))
-    for source in np.unique(path.source).tolist():
-        rows = np.flatnonzero(path.source == source)
-        amount[rows] = _reach_from(graph, s, source, path.target[rows])
+    lists per target (their best chains). Each source gets its own copy of the nodes its
+    exposure can reach, upstream of the targets; the copies are scored by the engine's reach
+    in one run per batch (the rounds walk all copies at once, so depth is paid once)."""
+    sources = np.unique(path.source)
+    upstream = upstream_of(graph, path.targets, graph.confidence)
+    forward = _forward_matrix(graph)
+    value_of: dict[tuple[int, int], float] = {}
+    for batch in _batches(graph, forward, sources, upstream):
+        value_of.update(_reach_batch(graph, s, batch, path))
+    amount = np.array([value_of[key] for key in zip(path.target.tolist(), path.source.tolist())])
     order = np.lexsort((path.source, -amount, path.target))
     listed = np.bincount(path.target, weights=amount, minlength=graph.n)
     return SourceParts(
@@ -255,53 +261,79 @@ def reach_alone(graph: IndexedGraph, s: np.ndarray, path: SourceParts) -> Source
     )
 
 
-def _reach_from(graph, s, source: int, targets: np.ndarray) -> np.ndarray:
-    """Reach of ``targets`` with ``source`` the only source, on the nodes in between."""
-    only = np.zeros(graph.n)
-    only[source] = s[source]
-    ahead = downstream_of(graph, source, graph.confidence)
-    between = ahead & upstream_of(graph, targets, graph.confidence)
-    sub, local = subgraph(graph, between)
-    values = reach_scores(sub, only[between], own_score=only[between])
-    return values[local[targets]]
+#: nodes of the source copies scored together in reach_alone
+COPIES_NODES = 4_000_000
 
 
-def downstream_of(graph: IndexedGraph, source: int, weight: np.ndarray) -> np.ndarray:
-    """Nodes a source's exposure can reach (its own MAKES edges first, then carrying ones)."""
+def _forward_matrix(graph: IndexedGraph):
+    """Every edge of positive confidence, as a CSR matrix by source (for reachability)."""
     from scipy.sparse import csr_matrix
+
+    use = graph.confidence > 0
+    ones = np.ones(int(use.sum()), dtype=np.int8)
+    return csr_matrix((ones, (graph.src[use], graph.dst[use])), shape=(graph.n, graph.n))
+
+
+def _batches(graph, forward, sources, upstream):
+    """(source, mask of the nodes between it and the targets) in batches of COPIES_NODES."""
     from scipy.sparse.csgraph import breadth_first_order
 
-    n = graph.n
-    carry = ~graph.own & (weight > 0)
-    first = graph.dst[graph.own & (graph.src == source) & (weight > 0)]
-    src = np.concatenate([graph.src[carry], np.full(len(first) + 1, n)])
-    dst = np.concatenate([graph.dst[carry], first, [source]])
-    forward = csr_matrix((np.ones(len(src), dtype=np.int8), (src, dst)), shape=(n + 1, n + 1))
-    ahead = np.zeros(n + 1, dtype=bool)
-    ahead[breadth_first_order(forward, n, directed=True, return_predecessors=False)] = True
-    return ahead[:n]
+    batch, size = [], 0
+    for source in sources.tolist():
+        between = np.zeros(graph.n, dtype=bool)
+        between[breadth_first_order(forward, source, return_predecessors=False)] = True
+        between &= upstream
+        batch.append((source, between))
+        size += int(between.sum())
+        if size >= COPIES_NODES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
 
 
-def subgraph(graph: IndexedGraph, keep: np.ndarray) -> tuple[IndexedGraph, np.ndarray]:
-    """The graph on the ``keep`` nodes (edges between them, flags as in the whole graph), and
-    every node's position in it (-1 outside)."""
+def _reach_batch(graph, s, batch, path) -> dict[tuple[int, int], float]:
+    """Reach-alone of the listed (target, source) pairs of one batch of sources."""
+    union, offsets = copies(graph, [between for _, between in batch])
+    only = np.zeros(union.n)
+    for (source, _), offset in zip(batch, offsets, strict=True):
+        only[offset[source]] = s[source]
+    values = reach_scores(union, only, own_score=only)
+    found = {}
+    for (source, _), offset in zip(batch, offsets, strict=True):
+        for t in path.target[path.source == source].tolist():
+            found[(t, source)] = float(values[offset[t]])
+    return found
+
+
+def copies(graph: IndexedGraph, masks: list[np.ndarray]) -> tuple[IndexedGraph, list]:
+    """One graph holding a copy of the graph on each mask's nodes (the edges between them,
+    flags as in the whole graph), and per copy every node's position in it (-1 outside)."""
     from dataclasses import replace
 
-    local = np.full(graph.n, -1)
-    local[keep] = np.arange(int(keep.sum()))
-    edges = (local[graph.src] >= 0) & (local[graph.dst] >= 0)
-    sub = replace(
+    offsets, edges, placed = [], [], 0
+    for keep in masks:
+        local = np.full(graph.n, -1)
+        local[keep] = placed + np.arange(int(keep.sum()))
+        offsets.append(local)
+        edges.append(np.flatnonzero((local[graph.src] >= 0) & (local[graph.dst] >= 0)))
+        placed += int(keep.sum())
+    nodes = np.concatenate([np.flatnonzero(keep) for keep in masks])
+    local_src = np.concatenate([o[graph.src[e]] for o, e in zip(offsets, edges, strict=True)])
+    local_dst = np.concatenate([o[graph.dst[e]] for o, e in zip(offsets, edges, strict=True)])
+    edges = np.concatenate(edges)
+    union = replace(
         graph,
-        ids=graph.ids[keep],
-        is_supplier=graph.is_supplier[keep],
-        src=local[graph.src[edges]],
-        dst=local[graph.dst[edges]],
+        ids=graph.ids[nodes],
+        is_supplier=graph.is_supplier[nodes],
+        src=local_src,
+        dst=local_dst,
         edge_row=graph.edge_row[edges],
         confidence=graph.confidence[edges],
         share=graph.share[edges],
         own=graph.own[edges],
         part_of=graph.part_of[edges],
-        share_imputed=graph.share_imputed[keep],
-        unmapped=graph.unmapped[keep],
+        share_imputed=graph.share_imputed[nodes],
+        unmapped=graph.unmapped[nodes],
     )
-    return sub, local
+    return union, offsets
