@@ -133,7 +133,10 @@ def out_edges(starts: np.ndarray, nodes: np.ndarray) -> np.ndarray:
 
 
 def marked(positions: np.ndarray, n: int) -> np.ndarray:
-    """The distinct positions, sorted (a mask pass: cheaper than np.unique on many)."""
+    """The distinct positions, sorted (a mask pass: cheaper than np.unique on many; np.unique
+    on few, so that a deep graph's many small rounds do not each cost a pass over n)."""
+    if len(positions) * 32 < n:
+        return np.unique(positions)
     mask = np.zeros(n, dtype=bool)
     mask[positions] = True
     return np.flatnonzero(mask)

@@ -1,0 +1,141 @@
+"""Per-source contributions without a pair budget: equal to per_source and to brute force."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from engine_graphs import all_paths_into, brute_share, graphs, make_bundle, plain_graph
+from hypothesis import HealthCheck, given, settings
+
+from graphkit.errors import ConvergenceError
+from graphkit.graph.index import explicit_scores, index_graph, score_array
+from graphkit.propagation import per_source, share_scores
+from graphkit.propagation.attribution import copies, source_parts
+from graphkit.propagation.contributions import ancestors_of
+from graphkit.propagation.upstream import upstream_of
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def indexed(bundle):
+    graph = index_graph(bundle)
+    return graph, score_array(graph, explicit_scores(bundle))
+
+
+def as_dict(target, source, amount) -> dict:
+    return {(int(t), int(j)): float(a) for t, j, a in zip(target, source, amount, strict=True)}
+
+
+def engine_parts(graph, s, mode, targets) -> dict:
+    term = graph.unmapped * s if mode == "share" else s
+    found = per_source(graph, mode, term, s, targets)
+    return as_dict(found.target, found.source, found.amount)
+
+
+@SETTINGS
+@given(graphs(acyclic=False, max_nodes=7))
+def test_every_mode_equals_per_source_on_random_graphs_with_loops(bundle):
+    graph, s = indexed(bundle)
+    targets = np.arange(graph.n)
+    try:
+        parts = source_parts(graph, s, targets, top=graph.n)
+        expected = {mode: engine_parts(graph, s, mode, targets) for mode in parts}
+    except ConvergenceError:  # a closed loop of shares: both refuse (checked below)
+        return
+    for mode, found in parts.items():
+        got = as_dict(found.target, found.source, found.amount)
+        assert got.keys() == expected[mode].keys(), mode
+        assert list(got.values()) == pytest.approx([expected[mode][k] for k in got], abs=1e-9)
+        counts = np.bincount(found.target, minlength=graph.n)
+        if mode != "reach":
+            assert (found.n_sources == counts[targets]).all()
+
+
+@SETTINGS
+@given(graphs(acyclic=False, max_nodes=7))
+def test_share_parts_sum_to_the_share_score(bundle):
+    graph, s = indexed(bundle)
+    try:
+        parts = source_parts(graph, s, np.arange(graph.n), modes=("share",), top=2)["share"]
+        score = share_scores(graph, s)
+    except ConvergenceError:
+        return
+    assert parts.total == pytest.approx(score, abs=1e-9)
+    listed = np.bincount(parts.target, weights=parts.amount, minlength=graph.n)
+    assert (listed <= parts.total + 1e-12).all()
+    assert (np.bincount(parts.target, minlength=graph.n) <= 2).all()
+
+
+@settings(max_examples=80, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graphs(acyclic=True, max_nodes=6))
+def test_share_and_path_parts_equal_brute_force_over_all_paths(bundle):
+    graph, s = indexed(bundle)
+    parts = source_parts(graph, s, np.arange(graph.n), modes=("share", "path"), top=graph.n)
+    s_of, value_added, into = plain_graph(bundle)
+    for t in range(graph.n):
+        share, best = {}, {}
+        for path, used in all_paths_into(into, graph.ids[t]):
+            own_start = bool(used) and used[0][3]
+            start = s_of[path[0]] * (1.0 if own_start else value_added[path[0]])
+            share[path[0]] = share.get(path[0], 0.0) + start * np.prod([e[1] for e in used])
+            chain = s_of[path[0]] * np.prod([e[2] for e in used])
+            best[path[0]] = max(best.get(path[0], 0.0), chain)
+        for mode, brute in (("share", share), ("path", best)):
+            found = parts[mode]
+            rows = found.target == t
+            got = dict(zip(graph.ids[found.source[rows]], found.amount[rows], strict=True))
+            brute = {j: v for j, v in brute.items() if v > 0}
+            assert got.keys() == brute.keys()
+            assert [got[j] for j in brute] == pytest.approx(list(brute.values()), abs=1e-12)
+        assert parts["share"].total[t] == pytest.approx(brute_share(bundle, graph.ids[t]))
+
+
+@SETTINGS
+@given(graphs(acyclic=False, max_nodes=8))
+def test_upstream_of_is_ancestors_of(bundle):
+    graph, _ = indexed(bundle)
+    for weight in (graph.share, graph.confidence):
+        for t in range(graph.n):
+            assert (upstream_of(graph, [t], weight) == ancestors_of(graph, [t], weight)).all()
+
+
+def test_copies_hold_the_edges_between_each_masks_nodes():
+    bundle = make_bundle(
+        [("a", "supplier", 1.0), ("b", "supplier", None), ("c", "supplier", None)],
+        [("a", "b", 0.5, 0.9), ("b", "c", 0.5, 0.8), ("a", "c", 0.5, 0.7)],
+    )
+    graph, _ = indexed(bundle)
+    union, offsets = copies(graph, [np.array([True, False, True]), np.array([True, True, False])])
+    assert list(union.ids) == ["a", "c", "a", "b"]
+    assert [o.tolist() for o in offsets] == [[0, -1, 1], [2, 3, -1]]
+    assert union.src.tolist() == [0, 2] and union.dst.tolist() == [1, 3]
+    assert union.confidence.tolist() == [0.7, 0.9]
+
+
+def chain(n: int, sources: tuple[int, ...]):
+    nodes = [(f"n{i}", "supplier", 0.5 if i in sources else None) for i in range(n)]
+    edges = [(f"n{i}", f"n{i + 1}", 0.9999, 0.9999) for i in range(n - 1)]
+    return indexed(make_bundle(nodes, edges))
+
+
+def test_a_100000_deep_chain_gets_its_share_and_path_parts_without_recursion():
+    n = 100_000
+    graph, s = chain(n, (0, n // 2))
+    parts = source_parts(graph, s, np.array([n - 1]), modes=("share", "path"), top=5)
+    near = 0.5 * 0.9999 ** (n - 1 - n // 2)
+    assert parts["share"].source.tolist() == [0, n // 2]  # the far source adds more value
+    assert parts["share"].amount.tolist() == pytest.approx(
+        [0.5 * 0.9999 ** (n - 1), 0.0001 * near], rel=1e-9
+    )
+    assert parts["share"].total[0] == pytest.approx(share_scores(graph, s)[n - 1], rel=1e-9)
+    assert parts["path"].source.tolist() == [n // 2, 0]
+    assert parts["path"].amount.tolist() == pytest.approx([near, 0.5 * 0.9999 ** (n - 1)])
+
+
+def test_reach_parts_are_single_source_reach_on_a_deep_chain():
+    n = 20_000
+    graph, s = chain(n, (0, n // 2))
+    parts = source_parts(graph, s, np.array([n - 1]), modes=("path", "reach"), top=5)
+    assert parts["reach"].source.tolist() == [n // 2, 0]
+    assert parts["reach"].amount == pytest.approx(parts["path"].amount, rel=1e-9)
+    assert parts["reach"].n_sources.tolist() == [2]

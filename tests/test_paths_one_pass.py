@@ -1,0 +1,119 @@
+"""Top-k paths for every target in one pass: equal to Yen's algorithm (explain.top_paths)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pyarrow.parquet as pq
+import pytest
+from engine_graphs import cheese_sandwich, graphs, make_bundle
+from hypothesis import HealthCheck, given, settings
+
+from graphkit.explain import top_paths
+from graphkit.graph.index import explicit_scores, index_graph, score_array
+from graphkit.propagation.paths import top_paths_all, write_paths_parquet
+
+SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+
+
+def one_pass(bundle, k, targets=None):
+    graph = index_graph(bundle)
+    s = score_array(graph, explicit_scores(bundle))
+    targets = np.arange(graph.n) if targets is None else targets
+    return graph, s, top_paths_all(graph, s, targets, k)
+
+
+def check_path(bundle, graph, s, table, i) -> None:
+    """Path i is a simple chain of real edges (an own edge only first) with its value."""
+    nodes, edges = table.path_nodes(i), table.path_edges(i)
+    assert nodes[-1] == table.target[i]
+    assert len(set(nodes.tolist())) == len(nodes) and len(edges) == len(nodes) - 1
+    assert (graph.src[edges] == nodes[:-1]).all() and (graph.dst[edges] == nodes[1:]).all()
+    assert not graph.own[edges[1:]].any()
+    value = s[nodes[0]] * np.prod(graph.confidence[edges])
+    assert table.value[i] == pytest.approx(value, rel=1e-12)
+
+
+@SETTINGS
+@given(graphs(acyclic=False, max_nodes=7))
+def test_one_pass_equals_yen_on_every_node_of_random_graphs_with_loops(bundle):
+    k = 4
+    graph, s, table = one_pass(bundle, k)
+    for t in range(graph.n):
+        mine = np.flatnonzero(table.target == t)
+        yen = top_paths(bundle, graph.ids[t], k=k)
+        assert sorted(table.value[mine]) == pytest.approx(sorted(p.value for p in yen), rel=1e-9)
+        assert table.rank[mine].tolist() == list(range(len(mine)))
+        for i in mine:
+            check_path(bundle, graph, s, table, i)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graphs(acyclic=False, max_nodes=8))
+def test_certificate_failures_are_searched_again_until_exact(bundle):
+    """With a cap of one label per node and no loop check the first search is often wrong;
+    the certified re-search must still give Yen's answer."""
+    import graphkit.propagation.paths as paths
+
+    saved = paths.FIRST_CAP, paths.LOOP_CHECK_DEPTH
+    paths.FIRST_CAP, paths.LOOP_CHECK_DEPTH = 0, 0
+    try:
+        graph, s, table = one_pass(bundle, 3)
+    finally:
+        paths.FIRST_CAP, paths.LOOP_CHECK_DEPTH = saved
+    for t in range(graph.n):
+        mine = table.value[table.target == t]
+        yen = [p.value for p in top_paths(bundle, graph.ids[t], k=3)]
+        assert sorted(mine) == pytest.approx(sorted(yen), rel=1e-9)
+
+
+def test_the_bom_rule_keeps_the_makers_purchases_out_of_the_sandwich():
+    bundle = cheese_sandwich()
+    graph, s, table = one_pass(bundle, 5, np.flatnonzero(graph_ids(bundle) == "sandwich"))
+    for i in range(len(table)):
+        assert "prawns" not in graph.ids[table.path_nodes(i)]
+    assert len(table) == 0  # only the maker's own score (0) could reach the sandwich
+
+
+def graph_ids(bundle):
+    return index_graph(bundle).ids.to_numpy()
+
+
+def test_a_100000_deep_chain_has_its_one_path_without_recursion():
+    n = 100_000
+    nodes = [(f"n{i}", "supplier", 0.5 if i == 0 else None) for i in range(n)]
+    edges = [(f"n{i}", f"n{i + 1}", 1.0, 1.0) for i in range(n - 1)]
+    bundle = make_bundle(nodes, edges)
+    graph, s, table = one_pass(bundle, 3, np.array([n - 1]))
+    assert len(table) == 1 and table.value[0] == 0.5
+    assert table.path_nodes(0).tolist() == list(range(n))
+
+
+def test_a_100000_node_ring_gets_exact_paths_through_its_one_loop():
+    n = 100_000
+    rng = np.random.default_rng(7)
+    nodes = [(f"n{i}", "supplier", 0.9 if i in (0, 500) else None) for i in range(n)]
+    nodes.append(("buyer", "supplier", None))
+    conf = rng.uniform(0.999, 1.0, n)
+    edges = [(f"n{i}", f"n{(i + 1) % n}", None, conf[i]) for i in range(n)]
+    edges += [(f"n{i}", f"n{(i + 7) % n}", None, 0.99) for i in range(0, n, 1000)]
+    edges.append((f"n{n // 2}", "buyer", None, 1.0))
+    bundle = make_bundle(nodes, edges)
+    graph, s, table = one_pass(bundle, 3, np.array([n]))
+    assert len(table) == 3 and (np.diff(table.value) <= 0).all()
+    for i in range(3):
+        check_path(bundle, graph, s, table, i)
+    assert table.path_nodes(0)[0] == 500  # the nearer source wins
+
+
+def test_paths_parquet_holds_ids_and_bundle_edge_rows(tmp_path):
+    bundle = cheese_sandwich()
+    graph, s, table = one_pass(bundle, 3)
+    write_paths_parquet(table, graph, tmp_path / "paths.parquet")
+    read = pq.read_table(tmp_path / "paths.parquet").to_pylist()
+    assert len(read) == len(table)
+    for row, i in zip(read, range(len(table)), strict=True):
+        assert row["nodes"] == list(graph.ids[table.path_nodes(i)])
+        assert row["source"] == row["nodes"][0] and row["target"] == row["nodes"][-1]
+        hops = bundle.edges.iloc[row["edge_rows"]]
+        assert list(hops["source"]) == row["nodes"][:-1]
+        assert list(hops["target"]) == row["nodes"][1:]
