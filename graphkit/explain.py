@@ -204,10 +204,9 @@ def _exposure_path(facts: EdgeFacts, split, s, split_path, evidence) -> Exposure
     return facts.path(nodes, edges, value, evidence)
 
 
-def _evidence_for(source: str, evidence: pd.Series | None) -> str:
-    if evidence is None or source not in evidence.index:
-        return EXPLICIT_EVIDENCE
-    text = evidence.loc[source]
+def _evidence_for(source: str, evidence: Mapping[str, str] | pd.Series | None) -> str:
+    """The source's evidence text (a Series or a dict by node id), else "explicit exposure"."""
+    text = None if evidence is None else evidence.get(source)
     return str(text) if isinstance(text, str) and text else EXPLICIT_EVIDENCE
 
 

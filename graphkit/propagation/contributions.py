@@ -26,10 +26,6 @@ TOP_SOURCES = 5
 CONTRIBUTIONS_ALL_NODES_UP_TO = 2_000
 
 
-#: above CONTRIBUTIONS_ALL_NODES_UP_TO nodes, "auto" explains this many buyer-facing nodes
-CONTRIBUTIONS_TOP = 50
-
-
 #: per-source contributions give up beyond this many (node, source) pairs
 MAX_PAIRS = 300_000
 
@@ -138,9 +134,16 @@ def _aggregate_pairs(keys: np.ndarray, values: np.ndarray, agg: str):
 
 def top_sources_text(contributions: pd.DataFrame, k: int = TOP_SOURCES) -> pd.Series:
     """Per target, the k largest contributors as 'id=0.123; id2=0.05'."""
+    import pandas as pd
+
     ranked = contributions.sort_values(
         ["target", "amount", "source"], ascending=[True, False, True]
     )
     top = ranked.groupby("target", sort=False).head(k)
-    text = top["source"].astype(str) + "=" + top["amount"].map("{:.3g}".format)
-    return text.groupby(top["target"], sort=False).agg("; ".join)
+    amounts = [format(float(a), ".3g") for a in top["amount"]]
+    text = [f"{source}={amount}" for source, amount in zip(top["source"], amounts, strict=True)]
+    return (
+        pd.Series(text, index=top.index, dtype=object)
+        .groupby(top["target"].to_numpy(), sort=False)
+        .agg("; ".join)
+    )

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphkit.errors import ConvergenceError, GraphError, TooManyPairs, UnknownName
+from graphkit.errors import ConvergenceError, GraphError, UnknownName
 from graphkit.graph.index import explicit_scores, index_graph, score_array
 from graphkit.graph.rules import MODES, buyer_facing_mask
+from graphkit.propagation.attribution import TOP, SourceParts, parts_frame, source_parts
 from graphkit.propagation.contributions import (
     CONTRIBUTIONS_ALL_NODES_UP_TO,
-    CONTRIBUTIONS_TOP,
     per_source,
     top_sources_text,
 )
@@ -32,6 +32,14 @@ if TYPE_CHECKING:
 
     from graphkit.graph.index import IndexedGraph
     from graphkit.model import Bundle
+
+
+#: how contributions are computed, as run.json says
+CONTRIBUTIONS_METHOD = (
+    f"per target, the {TOP} largest per-source parts: share = exact additive part (backward "
+    "solve of the transposed system); path = the best chain value from the source; reach = "
+    "the target's reach if that source were the only one (for the sources with the best chains)"
+)
 
 
 @dataclass
@@ -60,9 +68,8 @@ def propagate(
     which ConvergenceError is raised.
 
     ``contributions_for``: "auto" (every node up to CONTRIBUTIONS_ALL_NODES_UP_TO nodes, else
-    the CONTRIBUTIONS_TOP most exposed buyer-facing ones), "all", "buyer", or node ids. When
-    that needs more than MAX_PAIRS (node, source) pairs, or does not converge, contributions
-    are skipped (empty, the reason in ``params["contributions_skipped"]``); scores stand.
+    every exposed buyer-facing node), "all", "buyer", or node ids; computed as
+    CONTRIBUTIONS_METHOD says (``graphkit.propagation.attribution``), never skipped.
 
     ``graph``: the bundle already indexed (``index_graph``), so a run indexes it once.
     """
@@ -88,13 +95,9 @@ def propagate(
 
     clock = time.perf_counter()
     targets = _contribution_targets(graph, table, contributions_for)
-    skipped = ""
-    try:
-        contributions = _contributions(graph, s, modes, targets, tol, max_iter)
-        _add_source_summary(table, graph, s, targets, contributions, tol, max_iter)
-    except (TooManyPairs, ConvergenceError) as exc:  # scores stand; say why parts are missing
-        contributions, skipped = _contributions(graph, s, (), targets, tol, max_iter), str(exc)
-        table["n_sources"], table["top_sources"] = nullable_int(np.full(graph.n, -1)), ""
+    parts = _source_parts(graph, s, targets, modes, tol, max_iter)
+    contributions = parts_frame(graph, parts)
+    _add_source_summary(table, graph, parts)
     timings["contributions"] = time.perf_counter() - clock
 
     if priors is not None:
@@ -105,7 +108,7 @@ def propagate(
         "max_iter": max_iter,
         "priors": priors is not None,  # the file and its hash: run.json's inputs
         "contributions_for": len(targets),
-        "contributions_skipped": skipped,
+        "contributions": CONTRIBUTIONS_METHOD,
         "timings_s": timings,
     }
     return Exposure(table=table, contributions=contributions, params=params)
@@ -171,8 +174,7 @@ def _contribution_targets(graph, table, contributions_for) -> np.ndarray:
     """Node positions to compute per-source contributions for (see ``propagate``)."""
     if contributions_for == "auto" and graph.n > CONTRIBUTIONS_ALL_NODES_UP_TO:
         score = table[list(MODES)].max(axis=1).to_numpy()
-        facing = np.flatnonzero(buyer_facing_mask(graph) & (score > 0))
-        return facing[np.argsort(-score[facing], kind="stable")[:CONTRIBUTIONS_TOP]]
+        return np.flatnonzero(buyer_facing_mask(graph) & (score > 0))
     if contributions_for in ("auto", "all"):
         return np.arange(graph.n)
     if contributions_for == "buyer":
@@ -184,42 +186,40 @@ def _contribution_targets(graph, table, contributions_for) -> np.ndarray:
     return positions
 
 
-def _contributions(graph, s, modes, targets, tol, max_iter) -> pd.DataFrame:
-    import pandas as pd
-
-    frames = []
-    for mode in modes:
-        term = graph.unmapped * s if mode == "share" else s
-        part = per_source(graph, mode, term, s, targets, tol, max_iter)
-        frames.append(
-            pd.DataFrame(
-                {
-                    "target": graph.ids[part.target],
-                    "source": graph.ids[part.source],
-                    "amount": part.amount,
-                    "mode": mode,
-                }
-            )
-        )
-    if not frames:
-        return pd.DataFrame({"target": [], "source": [], "amount": [], "mode": []})
-    return pd.concat(frames, ignore_index=True)
+def _source_parts(graph, s, targets, modes, tol, max_iter) -> dict:
+    """``attribution.source_parts``; where a loop of shares sums to 1 (the backward solve is
+    singular, while the scores are the least solution), share parts come from the forward
+    per-source iteration instead, which finds that least solution."""
+    try:
+        return source_parts(graph, s, targets, modes)
+    except ConvergenceError:
+        if "share" not in modes:
+            raise
+    parts = source_parts(graph, s, targets, [m for m in modes if m != "share"])
+    found = per_source(graph, "share", graph.unmapped * s, s, targets, tol, max_iter)
+    order = np.lexsort((-found.amount, found.target))
+    counts = np.bincount(found.target, minlength=graph.n)[targets]
+    totals = np.bincount(found.target, weights=found.amount, minlength=graph.n)[targets]
+    share = SourceParts("share", found.target[order], found.source[order],
+                        found.amount[order], targets, counts, totals)  # fmt: skip
+    return {m: share if m == "share" else parts[m] for m in modes}
 
 
-def _add_source_summary(table, graph, s, targets, contributions, tol, max_iter) -> None:
-    """n_sources (sources with a chain of positive confidence) and top_sources per target."""
-    reached = per_source(graph, "path", s, s, targets, max_iter=max_iter)
-    counts = np.bincount(reached.target, minlength=graph.n)
-    n_sources = np.full(graph.n, -1)
-    n_sources[targets] = counts[targets]
-    table["n_sources"] = nullable_int(n_sources)
+def _add_source_summary(table, graph, parts: dict) -> None:
+    """n_sources (sources with a chain of positive confidence into the node; in share mode
+    alone: sources with a positive part) and top_sources (the largest parts, share mode
+    first) per node that contributions were computed for."""
+    table["n_sources"] = nullable_int(np.full(graph.n, -1))
     table["top_sources"] = ""
-    if contributions.empty:
+    if not parts:
         return
-    mode = next(m for m in ("share", "reach", "path") if m in set(contributions["mode"]))
-    table["top_sources"] = top_sources_text(contributions[contributions["mode"] == mode]).reindex(
-        table.index, fill_value=""
-    )
+    counted = parts.get("path") or parts.get("reach") or parts["share"]
+    n_sources = np.full(graph.n, -1)
+    n_sources[counted.targets] = counted.n_sources
+    table["n_sources"] = nullable_int(n_sources)
+    mode = next(m for m in ("share", "reach", "path") if m in parts)
+    frame = parts_frame(graph, {mode: parts[mode]})
+    table["top_sources"] = top_sources_text(frame).reindex(table.index, fill_value="")
 
 
 def _add_expected(table, bundle, graph, s, modes, priors, tol, max_iter) -> None:
