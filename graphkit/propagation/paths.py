@@ -306,3 +306,12 @@ def write_paths_parquet(table: PathTable, graph: IndexedGraph, path: str | Path)
     }
     with atomic_file(path) as temp:
         pq.write_table(pa.table(columns), temp)
+
+
+def as_exposure_paths(table: PathTable, facts, evidence=None) -> dict[str, list]:
+    """Target id -> its ExposurePath list (``facts``: explain's EdgeFacts of the graph)."""
+    found: dict[str, list] = {}
+    for i in range(len(table)):
+        path = facts.path(table.path_nodes(i), table.path_edges(i), table.value[i], evidence)
+        found.setdefault(path.target, []).append(path)
+    return found
