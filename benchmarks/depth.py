@@ -15,9 +15,10 @@ indexed, and after a warm-up run of the same phase on a 300-node graph of the sa
 
 Phases: ``modes`` (the engine: reach, share, path and tiers), ``paths`` (top-k per
 buyer-facing node: ``explain.paths_into`` per target, Yen's algorithm on networkx, against
-``propagation.paths.top_paths_all``), ``contributions`` (every mode, every buyer-facing node:
-``contributions.per_source`` without its pair budget, against
-``propagation.attribution.source_parts``). Prints a markdown table.
+``propagation.paths.top_paths_all``), per-source parts for every buyer-facing node:
+``contributions.per_source`` without its pair budget against
+``propagation.attribution.source_parts`` (share and path by backward solves; reach alone,
+which includes finding the listed sources by their chains). Prints a markdown table.
 """
 
 from __future__ import annotations
@@ -35,7 +36,8 @@ GRAPHS = ("chain", "ring")
 PHASES = {
     "modes": ("engine",),
     "paths": ("per target (Yen)", "one pass"),
-    "contributions": ("per_source", "backward blocks"),
+    "share and path parts": ("per_source", "backward blocks"),
+    "reach parts": ("per_source", "reach alone on copies"),
 }
 
 
@@ -106,29 +108,37 @@ def _paths_one_pass(bundle, graph, s, targets, k):
     return {"paths": len(table), "best": float(table.value.max())}
 
 
-def _parts_per_source(bundle, graph, s, targets, k):
-    from graphkit.propagation import per_source
+def _per_source(*modes):
+    def run(bundle, graph, s, targets, k):
+        from graphkit.propagation import per_source
 
-    pairs = 0
-    for mode in ("share", "reach", "path"):
-        term = graph.unmapped * s if mode == "share" else s
-        pairs += len(per_source(graph, mode, term, s, targets, max_pairs=10**9).target)
-    return {"pairs": pairs}
+        pairs = 0
+        for mode in modes:
+            term = graph.unmapped * s if mode == "share" else s
+            pairs += len(per_source(graph, mode, term, s, targets, max_pairs=10**9).target)
+        return {"pairs": pairs}
+
+    return run
 
 
-def _parts_backward(bundle, graph, s, targets, k):
-    from graphkit.propagation.attribution import source_parts
+def _source_parts(*modes):
+    def run(bundle, graph, s, targets, k):
+        from graphkit.propagation.attribution import source_parts
 
-    parts = source_parts(graph, s, targets)
-    return {"pairs": sum(len(p.target) for p in parts.values())}
+        parts = source_parts(graph, s, targets, modes=modes)
+        return {"pairs": sum(len(p.target) for p in parts.values())}
+
+    return run
 
 
 PHASE_RUNNERS = {
     ("modes", "engine"): _modes,
     ("paths", "per target (Yen)"): _paths_yen,
     ("paths", "one pass"): _paths_one_pass,
-    ("contributions", "per_source"): _parts_per_source,
-    ("contributions", "backward blocks"): _parts_backward,
+    ("share and path parts", "per_source"): _per_source("share", "path"),
+    ("share and path parts", "backward blocks"): _source_parts("share", "path"),
+    ("reach parts", "per_source"): _per_source("reach"),
+    ("reach parts", "reach alone on copies"): _source_parts("path", "reach"),
 }
 
 

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-from engine_graphs import all_paths_into, brute_share, graphs, make_bundle, plain_graph
+from engine_graphs import (
+    all_paths_into,
+    brute_share,
+    cheese_sandwich,
+    graphs,
+    make_bundle,
+    plain_graph,
+)
 from hypothesis import HealthCheck, given, settings
 
 from graphkit.errors import ConvergenceError
@@ -14,7 +21,7 @@ from graphkit.propagation.attribution import copies, source_parts
 from graphkit.propagation.contributions import ancestors_of
 from graphkit.propagation.upstream import upstream_of
 
-SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def indexed(bundle):
@@ -49,6 +56,26 @@ def test_every_mode_equals_per_source_on_random_graphs_with_loops(bundle):
         counts = np.bincount(found.target, minlength=graph.n)
         if mode != "reach":
             assert (found.n_sources == counts[targets]).all()
+    for t in targets:  # a target alone: its block's upstream is its own
+        alone = source_parts(graph, s, np.array([t]), top=graph.n)
+        for mode, found in alone.items():
+            want = {key: v for key, v in expected[mode].items() if key[0] == t}
+            got = as_dict(found.target, found.source, found.amount)
+            assert got.keys() == want.keys()
+            assert list(got.values()) == pytest.approx([want[k] for k in got], abs=1e-9)
+
+
+def test_the_makers_purchases_stay_out_of_each_products_parts():
+    graph, s = indexed(cheese_sandwich())
+    for product in ("sandwich", "curry", "retailer"):
+        targets = np.array([graph.ids.get_loc(product)])  # one target: the maker only makes
+        parts = source_parts(graph, s, targets, top=graph.n)
+        for mode, found in parts.items():
+            got = as_dict(found.target, found.source, found.amount)
+            expected = engine_parts(graph, s, mode, targets)
+            assert got.keys() == expected.keys()
+            assert list(got.values()) == pytest.approx([expected[k] for k in got], abs=1e-12)
+        assert (parts["share"].n_sources == 0) == (product == "sandwich")
 
 
 @SETTINGS

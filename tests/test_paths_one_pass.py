@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pyarrow.parquet as pq
 import pytest
 from engine_graphs import cheese_sandwich, graphs, make_bundle
 from hypothesis import HealthCheck, given, settings
 
-from graphkit.explain import top_paths
+from graphkit.explain import EdgeFacts, paths_into, top_paths
+from graphkit.graph import buyer_facing_mask
 from graphkit.graph.index import explicit_scores, index_graph, score_array
-from graphkit.propagation.paths import top_paths_all, write_paths_parquet
+from graphkit.io import read_bundle
+from graphkit.propagation.paths import as_exposure_paths, top_paths_all, write_paths_parquet
+from graphkit.screen.sources import source_scores_for, source_table_for
 
+SAMPLES = Path(__file__).resolve().parent.parent / "sample_graphs"
+SAMPLE_NAMES = sorted(p.name for p in SAMPLES.iterdir() if (p / "expected.json").exists())
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
@@ -117,3 +124,19 @@ def test_paths_parquet_holds_ids_and_bundle_edge_rows(tmp_path):
         hops = bundle.edges.iloc[row["edge_rows"]]
         assert list(hops["source"]) == row["nodes"][:-1]
         assert list(hops["target"]) == row["nodes"][1:]
+
+
+@pytest.mark.parametrize("name", SAMPLE_NAMES)
+def test_sample_bundles_get_exactly_the_explanations_paths(name):
+    bundle = read_bundle(SAMPLES / name)
+    graph = index_graph(bundle)
+    scores = source_scores_for(bundle)
+    s = score_array(graph, scores)
+    facts = EdgeFacts.of(bundle, graph)
+    evidence = source_table_for(bundle)["evidence"]
+    targets = np.flatnonzero(buyer_facing_mask(graph))
+    found = as_exposure_paths(top_paths_all(graph, s, targets, 5), facts, evidence)
+    for t in targets:
+        target = graph.ids[t]
+        yen = paths_into(bundle, graph, s, target, 5, evidence, facts)
+        assert [p.as_dict() for p in found.get(target, [])] == [p.as_dict() for p in yen]

@@ -143,8 +143,9 @@ def _block(graph, s, block, inside, top, mode) -> tuple[np.ndarray, ...]:
 
 
 def _carrying(graph, local, weight):
-    """Carrying edges with both ends upstream, in local positions, and their weights."""
-    keep = ~graph.own & (weight > 0) & (local[graph.dst] >= 0)
+    """Carrying edges with both ends upstream, in local positions, and their weights (a
+    maker upstream only through its own MAKES edges passes on nothing it buys)."""
+    keep = ~graph.own & (weight > 0) & (local[graph.dst] >= 0) & (local[graph.src] >= 0)
     return local[graph.src[keep]], local[graph.dst[keep]], weight[keep]
 
 

@@ -8,18 +8,18 @@ the maker's own score. Of parallel edges (same ends, same own-ness) the most con
 counts (the first of equals), as in ``explain.top_paths``.
 
 The method is one label-setting search (Dijkstra over partial paths, "labels") from every
-source at once. Each node keeps the first ``cap`` labels that reach it (the cheapest, in
-order); a kept label is extended along every usable edge, except into a node already on it
-(within its loop, where that can happen; a check of the last ``depth`` hops, or all of
-them). Outside loops this is the exact k-best merge in topological order; on loops a
-node's cheapest labels may all run through the next node, so the result is certified:
-every label not kept at v costs at least D(v), so any path the search missed into t costs
-at least B(t) = min over v of D(v) + dist(v, t) (one compiled Dijkstra from a super-source
-linked to every v at weight D(v)). A target is exact when its k-th simple path costs at most
-B(t), or nothing was dropped upstream (B(t) = inf). Targets that fail are searched again
-with four times the cap and the full loop check, until none fails (the last attempts keep
-every simple path: exhaustive, exact). Cost: O(cap x E log) outside loops, near-linear in
-depth (no recursion: labels are parent pointers).
+source at once. Each node keeps the first labels that reach it (the cheapest, in order): k
+outside loops, ``cap`` on loops. A kept label is extended along every usable edge, except
+into a node already on it (only possible within its loop; the last ``depth`` hops are
+checked, or all of them). Outside loops this is the exact k-best merge in topological
+order. On loops a node's cheapest labels may all run through the next node, so the result
+is certified: every label not kept at v costs at least D(v), so any path the search missed
+into t costs at least B(t) = min over v of D(v) + dist(v, t) (one compiled Dijkstra from a
+super-source linked to every v at weight D(v)). A target is exact when its k-th simple path
+costs at most B(t), or when nothing was dropped upstream (B(t) = inf). Targets that fail
+are searched again with four times the cap and the full loop check, until none fails (the
+last attempt keeps every simple path: exhaustive, exact). Cost: O(k E log) outside loops,
+near-linear in depth; no recursion (labels are parent pointers).
 """
 
 from __future__ import annotations
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from graphkit.graph import buyer_facing_mask
+from graphkit.graph import buyer_facing_mask, on_loops
 from graphkit.graph.loops import components
 from graphkit.propagation.upstream import upstream_of
 
@@ -93,8 +93,10 @@ def top_paths_all(
     found: dict[int, list[tuple[float, list[int], list[int]]]] = {}
     todo = np.unique(np.asarray(targets, dtype=np.int64))
     cap, depth = max(1, FIRST_CAP * k), LOOP_CHECK_DEPTH
+    looped = on_loops(graph.n, edges.src, edges.dst)
     while len(todo):
-        search = _Search(graph, s, edges, todo, cap, depth)
+        caps = np.where(looped, cap, min(k, cap)).tolist()
+        search = _Search(graph, s, edges, todo, caps, depth)
         failed = []
         for t in todo.tolist():
             found[t], certain = search.paths_into(t, k)
@@ -102,6 +104,7 @@ def top_paths_all(
                 failed.append(t)
         todo = np.array(failed, dtype=np.int64)
         cap, depth = (UNBOUNDED if cap > 16 * k else cap * 4), UNBOUNDED
+        looped[:] = True
     return _table(graph, s, found)
 
 
@@ -135,7 +138,7 @@ def _usable_edges(graph: IndexedGraph, s: np.ndarray) -> _Edges:
 class _Search:
     """One capped label-setting search towards ``targets`` (see the module docstring)."""
 
-    def __init__(self, graph, s, edges: _Edges, targets, cap: int, depth: int):
+    def __init__(self, graph, s, edges: _Edges, targets, cap: list[int], depth: int):
         self.graph, self.s, self.cap, self.depth = graph, s, cap, depth
         inside = upstream_of(graph, targets, graph.confidence)
         self.component = components(graph.n, edges.src, edges.dst).tolist()
@@ -157,7 +160,7 @@ class _Search:
         order = count()
         while heap:
             weight, _, v, parent, edge = heapq.heappop(heap)
-            if kept_at[v] >= self.cap:
+            if kept_at[v] >= self.cap[v]:
                 self.dropped[v] = min(self.dropped[v], weight)
                 continue
             label = len(self.node)
@@ -167,7 +170,7 @@ class _Search:
                 w = dst[e]
                 if not inside[w] or self._on_path(label, w):
                     continue
-                if kept_at[w] >= self.cap:
+                if kept_at[w] >= self.cap[w]:
                     self.dropped[w] = min(self.dropped[w], weight + cost[e])
                     continue
                 heapq.heappush(heap, (weight + cost[e], next(order), w, label, ids[e]))
@@ -303,3 +306,12 @@ def write_paths_parquet(table: PathTable, graph: IndexedGraph, path: str | Path)
     }
     with atomic_file(path) as temp:
         pq.write_table(pa.table(columns), temp)
+
+
+def as_exposure_paths(table: PathTable, facts, evidence=None) -> dict[str, list]:
+    """Target id -> its ExposurePath list (``facts``: explain's EdgeFacts of the graph)."""
+    found: dict[str, list] = {}
+    for i in range(len(table)):
+        path = facts.path(table.path_nodes(i), table.path_edges(i), table.value[i], evidence)
+        found.setdefault(path.target, []).append(path)
+    return found
