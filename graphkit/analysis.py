@@ -137,19 +137,13 @@ def top_paths_of(analysis: Analysis, targets: list[str]) -> dict[str, list[Expos
     """The top-k paths into each target, all in one pass over the analysis's graph
     (``graphkit.propagation.paths``; equal to Yen's search per target, ``explain.top_paths``)."""
     from graphkit.graph.index import score_array
-    from graphkit.propagation.paths import top_paths_all
+    from graphkit.propagation.paths import as_exposure_paths, top_paths_all
 
     graph = analysis.graph
     s = score_array(graph, analysis.table["source_score"])
-    positions = graph.ids.get_indexer(targets)
-    table = top_paths_all(graph, s, positions, analysis.k)
-    facts, evidence = analysis.edge_facts, analysis.evidence.to_dict()
-    found: dict[str, list[ExposurePath]] = {t: [] for t in targets}
-    for i in range(len(table)):
-        nodes, edges = table.path_nodes(i), table.path_edges(i)
-        path = facts.path(nodes, edges, table.value[i], evidence)
-        found[path.target].append(path)
-    return found
+    table = top_paths_all(graph, s, graph.ids.get_indexer(targets), analysis.k)
+    found = as_exposure_paths(table, analysis.edge_facts, analysis.evidence.to_dict())
+    return {t: found.get(t, []) for t in targets}
 
 
 @contextmanager
