@@ -64,10 +64,24 @@ def _whole(label: str, message: str) -> Problem:
 
 
 def read_csv_table(path: Path) -> RawTable:
-    """Read one UTF-8 CSV file as text cells, or say why it cannot be read."""
+    """Read one UTF-8 CSV file as text cells, or say why it cannot be read.
+
+    Well-formed files take Arrow's multithreaded reader; anything it refuses (bad bytes,
+    ragged rows, duplicate header names, no data rows) goes through the tolerant pandas
+    reader, so messages and edge cases are those of one reader whichever path a file takes.
+    """
     label = str(path)
     if not path.is_file():
         return RawTable(label, None, problems=[_whole(label, "file is missing")])
+    frame = _read_csv_arrow(path)
+    if frame is not None:
+        return RawTable(label, _clean(frame))
+    return read_csv_table_pandas(path)
+
+
+def read_csv_table_pandas(path: Path) -> RawTable:
+    """The tolerant reader: decode in Python (locating bad bytes), parse with pandas."""
+    label = str(path)
     data = path.read_bytes()
     text, problem = _decode_utf8(label, data)
     if problem:
@@ -75,6 +89,41 @@ def read_csv_table(path: Path) -> RawTable:
     if not text.strip():
         return RawTable(label, None, problems=[_whole(label, "file is empty")])
     return _parse_csv_text(label, text)
+
+
+def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
+    """Every cell as text with Arrow, or None where the file needs the tolerant reader."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    parse = csv.ParseOptions(newlines_in_values=True)
+    read = csv.ReadOptions(block_size=_ARROW_BLOCK)
+    try:
+        names = csv.open_csv(path, read_options=read, parse_options=parse).schema.names
+        if len(set(names)) < len(names):
+            return None  # pandas numbers repeated names ("a", "a.1"); leave that to it
+        convert = csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()))
+        table = csv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+    except (pa.ArrowException, ValueError):  # bad UTF-8 or ragged rows: ArrowInvalid, ...
+        return None
+    if table.num_rows == 0:
+        return None
+    unnamed = [name or f"Unnamed: {i}" for i, name in enumerate(names)]
+    return table.rename_columns(unnamed).to_pandas(types_mapper=_text_dtype)
+
+
+#: Arrow reads CSV in blocks of this many bytes; one row must fit in a block
+_ARROW_BLOCK = 16 << 20
+
+
+def _text_dtype(arrow_type: object) -> object:
+    """pandas' text dtype (Arrow-backed ``str``) for Arrow strings, so no cell is copied."""
+    import numpy as np
+    import pyarrow as pa
+
+    if arrow_type == pa.string():
+        return pd.StringDtype("pyarrow", na_value=np.nan)
+    return None
 
 
 def _decode_utf8(label: str, data: bytes) -> tuple[str, Problem | None]:
@@ -124,9 +173,9 @@ def _clean(frame: pd.DataFrame, restore: bool = True) -> pd.DataFrame:
     frame = frame.rename(columns=lambda c: str(c).strip())
     frame = frame.fillna("").astype(str)
     for column in frame.columns if restore else ():
-        values = frame[column]
-        if values.str.startswith("'").any():
-            frame[column] = values.map(restore_formula)
+        quoted = frame[column].str.startswith("'").to_numpy(dtype=bool)
+        if quoted.any():
+            frame.loc[quoted, column] = frame.loc[quoted, column].map(restore_formula)
     return frame.reset_index(drop=True)
 
 
