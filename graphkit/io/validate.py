@@ -182,7 +182,7 @@ def _check_edges(
         first_equal(pair),
         None,
         "target",
-        lambda i: f"duplicate edge '{source.text.iat[i]} -> {target.text.iat[i]}'",
+        lambda i: f"duplicate edge {source.text.iat[i] + ' -> ' + target.text.iat[i]!r}",
     )
     for column in EDGE_NUMERIC:
         frame[column], found = _unit_interval(raw, frame[column], column)
