@@ -110,12 +110,23 @@ def row(suppliers: int, variant: str, result: dict, same: str) -> str:
     )
 
 
+def _same(results: dict) -> str:
+    """Whether both variants built the same tables and screening ("" if one did not run)."""
+    if "baseline" not in results:
+        return ""
+    old, new = (results[v]["fingerprint"] for v in ("baseline", "current"))
+    return "yes" if old == new else "NO"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="+", default=[100_000, 1_000_000])
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--baseline", default=BASELINE)
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "graphkit-read")
+    parser.add_argument(
+        "--variants", nargs="+", choices=("baseline", "current"), default=["baseline", "current"]
+    )
     parser.add_argument("--child", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
@@ -129,11 +140,13 @@ def main() -> None:
     print("|---|---|---|---|---|---|---|---|---|---|")
     for suppliers in args.sizes:
         bundle = bundle_for(suppliers, args.seed, args.work)
-        old = run_variant(baseline, bundle)
-        new = run_variant(ROOT, bundle)
-        same = "yes" if old["fingerprint"] == new["fingerprint"] else "NO"
-        print(row(suppliers, f"baseline ({args.baseline})", old, ""), flush=True)
-        print(row(suppliers, "current", new, same), flush=True)
+        results = {}
+        for variant in args.variants:
+            results[variant] = run_variant(baseline if variant == "baseline" else ROOT, bundle)
+        if "baseline" in results:
+            print(row(suppliers, f"baseline ({args.baseline})", results["baseline"], ""))
+        if "current" in results:
+            print(row(suppliers, "current", results["current"], _same(results)), flush=True)
 
 
 if __name__ == "__main__":

@@ -3,7 +3,8 @@
 Every cell comes back as text (``""`` for missing) so that nothing is lost or guessed:
 postal codes keep their leading zeros, ids are never turned into numbers. Problems that stop
 a table from being read at all (encoding, empty file, unparsable CSV) are returned as
-``Problem`` objects, all at once.
+``Problem`` objects, all at once. Large CSV files are read by Arrow (see read_csv_table);
+cells come back as pandas' Arrow-backed ``str`` columns, never copied into Python objects.
 """
 
 from __future__ import annotations
@@ -11,11 +12,15 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from graphkit.io.safe_csv import restore_formula
 from graphkit.model import EDGES_FILE, NODES_FILE, Problem
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: encodings tried, in order, to tell the user what a non-UTF-8 file looks like
 _LIKELY_ENCODINGS = (
@@ -99,7 +104,8 @@ def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
     parse = csv.ParseOptions(newlines_in_values=True)
     read = csv.ReadOptions(block_size=_ARROW_BLOCK)
     try:
-        names = csv.open_csv(path, read_options=read, parse_options=parse).schema.names
+        sniff = csv.ReadOptions(block_size=1 << 20)  # the header is in the first block
+        names = csv.open_csv(path, read_options=sniff, parse_options=parse).schema.names
         if len(set(names)) < len(names):
             return None  # pandas numbers repeated names ("a", "a.1"); leave that to it
         convert = csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()))
@@ -116,7 +122,7 @@ def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
 _ARROW_BLOCK = 16 << 20
 
 
-def _text_dtype(arrow_type: object) -> object:
+def _text_dtype(arrow_type: pa.DataType) -> pd.StringDtype | None:
     """pandas' text dtype (Arrow-backed ``str``) for Arrow strings, so no cell is copied."""
     import numpy as np
     import pyarrow as pa
