@@ -81,10 +81,8 @@ def screen_nodes(
     result["score_basis"] = np.where(explicit, "explicit", np.where(in_scope, "screened", "none"))
     high_risk = result["sector_factor"].to_numpy() >= HIGH_RISK_FACTOR
     result["flagged"] = np.where(explicit, result["source_score"] > 0, in_scope & high_risk)
-    explained = ("score_basis", "source_score", "geo_province", "geo_confidence", "sector")
-    explained += ("sector_factor",)
     result["score_evidence"] = _each_distinct(
-        [result[c] for c in explained], lambda *row: (_explain(*row),), ["score_evidence"]
+        [result[c] for c in _EXPLAINED], lambda *row: (_explain(*row),), ["score_evidence"]
     )["score_evidence"].array
     return result[list(SCORE_COLUMNS)]
 
@@ -160,6 +158,17 @@ def _screen_sectors(nodes: pd.DataFrame, factors: dict[str, float]) -> pd.DataFr
             names, lambda name: cells(classify_by_name(name, factors)), columns
         ).to_numpy()
     return table.astype({"sector_factor": float})
+
+
+#: the columns an explanation is worded from, in _explain's order
+_EXPLAINED = (
+    "score_basis",
+    "source_score",
+    "geo_province",
+    "geo_confidence",
+    "sector",
+    "sector_factor",
+)
 
 
 def _explain(
