@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -72,6 +71,7 @@ class Bundle:
     edges: pd.DataFrame
     origin: str = ""
     warnings: list[Problem] = field(default_factory=list)
+    _digest: str | None = field(default=None, init=False, repr=False, compare=False)
 
     def to_networkx(self) -> nx.DiGraph:
         """The bundle as a networkx DiGraph; missing values are left out of the attributes."""
@@ -87,13 +87,16 @@ class Bundle:
         return graph
 
     def digest(self) -> str:
-        """A SHA-256 over the bundle's content, stable across formats and row order."""
-        hasher = hashlib.sha256()
-        for table, key in ((self.nodes, ["id"]), (self.edges, ["source", "target"])):
-            ordered = table.sort_values(key, kind="stable")
-            ordered = ordered[sorted(ordered.columns)]
-            hasher.update(ordered.to_csv(index=False, na_rep="").encode("utf-8"))
-        return hasher.hexdigest()
+        """A SHA-256 over the bundle's content, stable across formats and row order.
+
+        Computed on the first call and kept: a Bundle's tables are not changed once it is
+        built (make a new Bundle instead). The encoding is described in graphkit.digest.
+        """
+        if self._digest is None:
+            from graphkit.digest import bundle_digest
+
+            self._digest = bundle_digest(self.nodes, self.edges)
+        return self._digest
 
 
 def _present(record: dict[str, Any]) -> dict[str, Any]:

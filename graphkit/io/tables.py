@@ -3,7 +3,8 @@
 Every cell comes back as text (``""`` for missing) so that nothing is lost or guessed:
 postal codes keep their leading zeros, ids are never turned into numbers. Problems that stop
 a table from being read at all (encoding, empty file, unparsable CSV) are returned as
-``Problem`` objects, all at once.
+``Problem`` objects, all at once. Large CSV files are read by Arrow (see read_csv_table);
+cells come back as pandas' Arrow-backed ``str`` columns, never copied into Python objects.
 """
 
 from __future__ import annotations
@@ -11,12 +12,16 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from graphkit.errors import Problem
 from graphkit.io.safe_csv import restore_formula
 from graphkit.model import EDGES_FILE, NODES_FILE
+
+if TYPE_CHECKING:
+    import pyarrow as pa
 
 #: encodings tried, in order, to tell the user what a non-UTF-8 file looks like
 _LIKELY_ENCODINGS = (
@@ -65,10 +70,24 @@ def _whole(label: str, message: str) -> Problem:
 
 
 def read_csv_table(path: Path) -> RawTable:
-    """Read one UTF-8 CSV file as text cells, or say why it cannot be read."""
+    """Read one UTF-8 CSV file as text cells, or say why it cannot be read.
+
+    Well-formed files take Arrow's multithreaded reader; anything it refuses (bad bytes,
+    ragged rows, duplicate header names, no data rows) goes through the tolerant pandas
+    reader, so messages and edge cases are those of one reader whichever path a file takes.
+    """
     label = str(path)
     if not path.is_file():
         return RawTable(label, None, problems=[_whole(label, "file is missing")])
+    frame = _read_csv_arrow(path)
+    if frame is not None:
+        return RawTable(label, _clean(frame))
+    return read_csv_table_pandas(path)
+
+
+def read_csv_table_pandas(path: Path) -> RawTable:
+    """The tolerant reader: decode in Python (locating bad bytes), parse with pandas."""
+    label = str(path)
     data = path.read_bytes()
     text, problem = _decode_utf8(label, data)
     if problem:
@@ -76,6 +95,42 @@ def read_csv_table(path: Path) -> RawTable:
     if not text.strip():
         return RawTable(label, None, problems=[_whole(label, "file is empty")])
     return _parse_csv_text(label, text)
+
+
+def _read_csv_arrow(path: Path) -> pd.DataFrame | None:
+    """Every cell as text with Arrow, or None where the file needs the tolerant reader."""
+    import pyarrow as pa
+    from pyarrow import csv
+
+    parse = csv.ParseOptions(newlines_in_values=True)
+    read = csv.ReadOptions(block_size=_ARROW_BLOCK)
+    try:
+        sniff = csv.ReadOptions(block_size=1 << 20)  # the header is in the first block
+        names = csv.open_csv(path, read_options=sniff, parse_options=parse).schema.names
+        if len(set(names)) < len(names):
+            return None  # pandas numbers repeated names ("a", "a.1"); leave that to it
+        convert = csv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()))
+        table = csv.read_csv(path, read_options=read, parse_options=parse, convert_options=convert)
+    except (pa.ArrowException, ValueError):  # bad UTF-8 or ragged rows: ArrowInvalid, ...
+        return None
+    if table.num_rows == 0:
+        return None
+    unnamed = [name or f"Unnamed: {i}" for i, name in enumerate(names)]
+    return table.rename_columns(unnamed).to_pandas(types_mapper=_text_dtype)
+
+
+#: Arrow reads CSV in blocks of this many bytes; one row must fit in a block
+_ARROW_BLOCK = 16 << 20
+
+
+def _text_dtype(arrow_type: pa.DataType) -> pd.StringDtype | None:
+    """pandas' text dtype (Arrow-backed ``str``) for Arrow strings, so no cell is copied."""
+    import numpy as np
+    import pyarrow as pa
+
+    if arrow_type == pa.string():
+        return pd.StringDtype("pyarrow", na_value=np.nan)
+    return None
 
 
 def _decode_utf8(label: str, data: bytes) -> tuple[str, Problem | None]:
@@ -125,9 +180,9 @@ def _clean(frame: pd.DataFrame, restore: bool = True) -> pd.DataFrame:
     frame = frame.rename(columns=lambda c: str(c).strip())
     frame = frame.fillna("").astype(str)
     for column in frame.columns if restore else ():
-        values = frame[column]
-        if values.str.startswith("'").any():
-            frame[column] = values.map(restore_formula)
+        quoted = frame[column].str.startswith("'").to_numpy(dtype=bool)
+        if quoted.any():
+            frame.loc[quoted, column] = frame.loc[quoted, column].map(restore_formula)
     return frame.reset_index(drop=True)
 
 

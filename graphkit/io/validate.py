@@ -1,12 +1,20 @@
-"""Validate raw bundle tables and turn them into a Bundle, reporting every problem at once."""
+"""Validate raw bundle tables and turn them into a Bundle, reporting every problem at once.
+
+Each check is a column operation (Arrow hash lookups, numpy over integer codes of the ids),
+so a bundle of millions of edges validates in seconds; Python runs only to word the message
+of a row that has a problem.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from graphkit.columns import distinct, first_equal, first_positions, positions_in
 from graphkit.errors import WARNING, InvalidInput, Problem
 from graphkit.io.tables import RawTable
 from graphkit.model import (
@@ -36,9 +44,9 @@ def build_bundle(nodes: RawTable, edges: RawTable, origin: str = "") -> Bundle:
     if edges.frame is not None:
         problems += _check_columns(edges, EDGE_REQUIRED)
     if not any(p.severity != WARNING for p in problems):
-        node_frame, node_problems = _check_nodes(nodes)
-        edge_frame, edge_problems = _check_edges(edges, node_frame)
-        problems += node_problems + edge_problems + _check_isolated(nodes, node_frame, edge_frame)
+        node_frame, node_problems, index = _check_nodes(nodes)
+        edge_frame, edge_problems, ends = _check_edges(edges, index)
+        problems += node_problems + edge_problems + _check_isolated(nodes, node_frame, index, ends)
     order = {nodes.label: 0, edges.label: 1}
     problems.sort(key=lambda p: (order.get(p.file, 2), p.row or 0))
     errors = [p for p in problems if p.severity != WARNING]
@@ -62,23 +70,35 @@ def _check_columns(raw: RawTable, required: tuple[str, ...]) -> list[Problem]:
 
 
 def _rows_where(
-    raw: RawTable, mask: pd.Series, column: str, message: Callable[[int], str], severity="error"
+    raw: RawTable, mask: object, column: str, message: Callable[[int], str], severity="error"
 ) -> list[Problem]:
     """One Problem per row where ``mask`` holds; ``message`` gets the row's position."""
-    positions = np.flatnonzero(mask.to_numpy())
+    positions = np.flatnonzero(np.asarray(mask, dtype=bool))
     return [
         Problem(raw.label, raw.row_number(int(i)), column, message(int(i)), severity)
         for i in positions
     ]
 
 
-def _check_nodes(raw: RawTable) -> tuple[pd.DataFrame, list[Problem]]:
+@dataclass
+class _NodeIndex:
+    """The node ids as codes: what edges are matched against, once."""
+
+    ids: pa.Array  # distinct ids in order of first appearance
+    code: np.ndarray  # per node row, the code of its id
+    kind: np.ndarray  # per distinct id, the code (in kind_names) of its first row's kind
+    kind_names: list[str]
+
+
+def _check_nodes(raw: RawTable) -> tuple[pd.DataFrame, list[Problem], _NodeIndex]:
     frame = _with_standard_columns(raw.frame, NODE_COLUMNS)
     frame["id"] = frame["id"].str.strip()
     frame["kind"] = frame["kind"].str.strip().str.lower()
     ids, kinds = frame["id"], frame["kind"]
+    code, distinct_ids = distinct(ids)
     problems = _rows_where(raw, ids == "", "id", lambda i: "id is empty")
-    problems += _duplicates(raw, ids, "id")
+    first = first_positions(code)[code]
+    problems += _duplicates(raw, first, ids != "", "id", lambda i: f"duplicate id {ids.iat[i]!r}")
     problems += _rows_where(
         raw,
         ~kinds.isin(NODE_KINDS),
@@ -102,117 +122,190 @@ def _check_nodes(raw: RawTable) -> tuple[pd.DataFrame, list[Problem]]:
     for column in NODE_NUMERIC:
         frame[column], found = _unit_interval(raw, frame[column], column)
         problems += found
-    return frame, problems
+    kind_code, kind_names = distinct(kinds)
+    index = _NodeIndex(distinct_ids, code, kind_code[first_positions(code)], kind_names.tolist())
+    return frame, problems, index
 
 
-def _check_edges(raw: RawTable, nodes: pd.DataFrame) -> tuple[pd.DataFrame, list[Problem]]:
+@dataclass
+class _Ends:
+    """One end (source or target) of every edge as codes of the node ids."""
+
+    text: pd.Series
+    node: np.ndarray  # the node's code in _NodeIndex.ids, -1 where no node has that id
+    key: np.ndarray  # node code, or a code past the node ids for each unmatched text
+
+
+def _ends(columns: list[pd.Series], index: _NodeIndex) -> list[_Ends]:
+    ends = []
+    for text, node in zip(columns, positions_in(columns, index.ids), strict=True):
+        key = node.astype(np.int64)
+        unmatched = np.flatnonzero(node < 0)
+        if len(unmatched):
+            codes, _ = distinct(text.iloc[unmatched])
+            key[unmatched] = len(index.ids) + codes
+        ends.append(_Ends(text, node, key))
+    return ends
+
+
+def _check_edges(
+    raw: RawTable, nodes: _NodeIndex
+) -> tuple[pd.DataFrame, list[Problem], list[_Ends]]:
     frame = _with_standard_columns(raw.frame, EDGE_COLUMNS)
     for column in ("source", "target"):
         frame[column] = frame[column].str.strip()
     frame["kind"] = frame["kind"].str.strip().str.upper()
     problems: list[Problem] = []
-    node_kind = pd.Series(nodes["kind"].to_numpy(), index=nodes["id"].to_numpy())
-    node_kind = node_kind[~node_kind.index.duplicated()]
-    for column in ("source", "target"):
-        ends = frame[column]
-        problems += _rows_where(raw, ends == "", column, lambda i, c=column: f"{c} is empty")
+    ends = dict(zip(("source", "target"), _ends([frame["source"], frame["target"]], nodes)))
+    for column, end in ends.items():
+        text = end.text
+        problems += _rows_where(raw, text == "", column, lambda i, c=column: f"{c} is empty")
         problems += _rows_where(
             raw,
-            (ends != "") & ~ends.isin(node_kind.index),
+            (text != "").to_numpy() & (end.node < 0),
             column,
-            lambda i, ends=ends: f"unknown node {ends.iat[i]!r} (not in the nodes table)",
+            lambda i, text=text: f"unknown node {text.iat[i]!r} (not in the nodes table)",
         )
+    source, target = ends["source"], ends["target"]
     problems += _rows_where(
         raw,
-        (frame["source"] == frame["target"]) & (frame["source"] != ""),
+        (source.text == target.text) & (source.text != ""),
         "target",
-        lambda i: f"self-loop: {frame['source'].iat[i]!r} points to itself",
+        lambda i: f"self-loop: {source.text.iat[i]!r} points to itself",
     )
-    problems += _check_edge_kinds(raw, frame, node_kind)
-    problems += _duplicates(raw, frame["source"] + " -> " + frame["target"], "target", "edge")
+    problems += _check_edge_kinds(raw, frame["kind"], source, target, nodes)
+    pair = source.key * (target.key.max(initial=0) + 1) + target.key
+    problems += _duplicates(
+        raw,
+        first_equal(pair),
+        None,
+        "target",
+        lambda i: f"duplicate edge {source.text.iat[i] + ' -> ' + target.text.iat[i]!r}",
+    )
     for column in EDGE_NUMERIC:
         frame[column], found = _unit_interval(raw, frame[column], column)
         problems += found
-    problems += _check_incoming_shares(raw, frame)
-    return frame, problems
+    problems += _check_incoming_shares(raw, frame["share"].to_numpy(), target)
+    return frame, problems, [source, target]
 
 
-def _check_edge_kinds(raw: RawTable, frame: pd.DataFrame, node_kind: pd.Series) -> list[Problem]:
-    kinds = frame["kind"]
+def _check_edge_kinds(
+    raw: RawTable, kinds: pd.Series, source: _Ends, target: _Ends, nodes: _NodeIndex
+) -> list[Problem]:
     problems = _rows_where(
         raw,
         ~kinds.isin(EDGE_KINDS),
         "kind",
         lambda i: f"unknown edge kind {kinds.iat[i]!r} (expected one of: {', '.join(EDGE_KINDS)})",
     )
-    source_kind = frame["source"].map(node_kind)
-    target_kind = frame["target"].map(node_kind)
-    expected = pd.DataFrame(
-        [EDGE_ENDPOINTS.get(k, (None, None)) for k in kinds], columns=["s", "t"], index=frame.index
-    )
-    known = kinds.isin(EDGE_KINDS) & source_kind.notna() & target_kind.notna()
-    misfit = known & ((source_kind != expected["s"]) | (target_kind != expected["t"]))
+    names = nodes.kind_names
+    code = {name: names.index(name) if name in names else -1 for name in NODE_KINDS}
+    (edge_kind,) = positions_in([kinds], pa.array(EDGE_KINDS, type=pa.large_string()))
+    want = np.array([[code[EDGE_ENDPOINTS[k][end]] for end in (0, 1)] for k in EDGE_KINDS])
+    known = np.flatnonzero((edge_kind >= 0) & (source.node >= 0) & (target.node >= 0))
+    have_s = nodes.kind[source.node[known]]
+    have_t = nodes.kind[target.node[known]]
+    wanted = want[edge_kind[known]]
+    misfit = np.zeros(len(kinds), dtype=bool)
+    misfit[known] = (have_s != wanted[:, 0]) | (have_t != wanted[:, 1])
 
     def message(i: int) -> str:
         want_s, want_t = EDGE_ENDPOINTS[kinds.iat[i]]
         return (
             f"{kinds.iat[i]} goes from a {want_s} to a {want_t}, but "
-            f"{frame['source'].iat[i]!r} is a {source_kind.iat[i]} and "
-            f"{frame['target'].iat[i]!r} is a {target_kind.iat[i]}"
+            f"{source.text.iat[i]!r} is a {names[nodes.kind[source.node[i]]]} and "
+            f"{target.text.iat[i]!r} is a {names[nodes.kind[target.node[i]]]}"
         )
 
     return problems + _rows_where(raw, misfit, "kind", message)
 
 
-def _check_incoming_shares(raw: RawTable, frame: pd.DataFrame) -> list[Problem]:
-    share = frame["share"]
-    valid = share.between(0, 1)
-    totals = share.where(valid, 0).groupby(frame["target"]).sum()
+def _check_incoming_shares(raw: RawTable, share: np.ndarray, target: _Ends) -> list[Problem]:
+    valid = (share >= 0) & (share <= 1)
+    group = target.key
+    totals = _share_totals(np.where(valid, share, 0.0), group)
+    over = totals.index[totals.to_numpy() > 1 + SHARE_TOLERANCE].to_numpy()
     problems = []
-    for target in totals.index[totals > 1 + SHARE_TOLERANCE]:
-        positions = np.flatnonzero((frame["target"] == target).to_numpy() & valid.to_numpy())
+    for code, positions in _rows_by_group(group, np.isin(group, over) & valid):
         rows = ", ".join(str(raw.row_number(int(i))) for i in positions)
-        total = totals[target]
-        message = f"shares of the edges into {target!r} sum to {total:.4g} (> 1): rows {rows}"
+        name = target.text.iat[int(positions[0])]
+        message = f"shares of the edges into {name!r} sum to {totals[code]:.4g} (> 1): rows {rows}"
         problems.append(Problem(raw.label, raw.row_number(int(positions[0])), "share", message))
-    counts = frame.assign(has=share.notna()).groupby("target")["has"].agg(["sum", "size"])
-    mixed = counts.index[(counts["sum"] > 0) & (counts["sum"] < counts["size"])]
-    for target in mixed:
-        first = int(np.flatnonzero(((frame["target"] == target) & share.isna()).to_numpy())[0])
+    has = ~np.isnan(share)
+    with_share = np.bincount(group, weights=has)
+    size = np.bincount(group, minlength=len(with_share))
+    mixed = np.flatnonzero((with_share > 0) & (with_share < size))
+    for _, positions in _rows_by_group(group, np.isin(group, mixed) & ~has):
+        name = target.text.iat[int(positions[0])]
         message = (
-            f"some edges into {target!r} have a share and others do not; "
+            f"some edges into {name!r} have a share and others do not; "
             "the missing ones get an equal split of the remainder"
         )
-        problems.append(Problem(raw.label, raw.row_number(first), "share", message, WARNING))
+        problems.append(
+            Problem(raw.label, raw.row_number(int(positions[0])), "share", message, WARNING)
+        )
     return problems
 
 
-def _check_isolated(raw: RawTable, nodes: pd.DataFrame, edges: pd.DataFrame) -> list[Problem]:
-    linked = pd.concat([edges["source"], edges["target"]])
+def _share_totals(share: np.ndarray, group: np.ndarray) -> pd.Series:
+    """Sums of share by group, for the groups that may pass 1 (pandas' compensated sum)."""
+    rough = np.bincount(group, weights=share)
+    maybe = np.flatnonzero(rough > 1 + SHARE_TOLERANCE - 1e-6)
+    rows = np.flatnonzero(np.isin(group, maybe))
+    return pd.Series(share[rows]).groupby(group[rows]).sum()
+
+
+def _rows_by_group(group: np.ndarray, mask: np.ndarray) -> list[tuple[int, np.ndarray]]:
+    """(group, its positions in row order) for the rows where ``mask`` holds, by group."""
+    positions = np.flatnonzero(mask)
+    if len(positions) == 0:
+        return []
+    positions = positions[np.argsort(group[positions], kind="stable")]
+    groups, starts = np.unique(group[positions], return_index=True)
+    return list(zip(groups.tolist(), np.split(positions, starts[1:]), strict=True))
+
+
+def _check_isolated(
+    raw: RawTable, nodes: pd.DataFrame, index: _NodeIndex, ends: list[_Ends]
+) -> list[Problem]:
+    linked = np.zeros(len(index.ids), dtype=bool)
+    for end in ends:
+        linked[end.node[end.node >= 0]] = True
     return _rows_where(
         raw,
-        ~nodes["id"].isin(linked) & (nodes["id"] != ""),
+        ~linked[index.code] & (nodes["id"] != "").to_numpy(),
         "id",
         lambda i: f"node {nodes['id'].iat[i]!r} has no edges (isolated)",
         WARNING,
     )
 
 
-def _duplicates(raw: RawTable, keys: pd.Series, column: str, what: str = "id") -> list[Problem]:
-    duplicated = keys.duplicated(keep="first") & (keys != "")
-    first_position = pd.Series(range(len(keys))).groupby(keys.to_numpy()).min()
-
-    def message(i: int) -> str:
-        first = raw.row_number(int(first_position[keys.iat[i]]))
-        return f"duplicate {what} {keys.iat[i]!r} (first on row {first})"
-
-    return _rows_where(raw, duplicated, column, message)
+def _duplicates(
+    raw: RawTable,
+    first: np.ndarray,
+    counted: pd.Series | None,
+    column: str,
+    what: Callable[[int], str],
+) -> list[Problem]:
+    """A problem for each row whose key is on an earlier row (``first``), naming that row."""
+    repeated = first != np.arange(len(first))
+    if counted is not None:
+        repeated &= counted.to_numpy(dtype=bool)
+    return _rows_where(
+        raw,
+        repeated,
+        column,
+        lambda i: f"{what(i)} (first on row {raw.row_number(int(first[i]))})",
+    )
 
 
 def _unit_interval(raw: RawTable, text: pd.Series, column: str) -> tuple[pd.Series, list[Problem]]:
-    """Parse a column of numbers in [0, 1]; empty cells become NaN."""
+    """Parse a column of numbers in [0, 1]; empty cells become NaN. Each distinct text once."""
     stripped = text.str.strip()
-    numbers = pd.to_numeric(stripped, errors="coerce").astype(float)
+    codes, values = distinct(stripped)
+    values = pd.Series(values.to_numpy(zero_copy_only=False), dtype=object)
+    numbers = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()[codes]
+    numbers = pd.Series(numbers, index=text.index)
     not_number = (stripped != "") & numbers.isna()
     out_of_range = numbers.notna() & ~numbers.between(0, 1)
     problems = _rows_where(

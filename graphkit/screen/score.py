@@ -6,11 +6,18 @@ geo confidence x sector factor; a node out of scope scores 0.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from graphkit.columns import first_positions, row_codes
 from graphkit.screen.geo import DEFAULT_SCOPE, Resolution, format_evidence, resolve_address
 from graphkit.screen.ports import liaoning_port
-from graphkit.screen.sectors import classify_sector, load_factors
+from graphkit.screen.sectors import (
+    SectorMatch,
+    classify_by_name,
+    classify_without_name,
+    load_factors,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -74,33 +81,40 @@ def screen_nodes(
     result["score_basis"] = np.where(explicit, "explicit", np.where(in_scope, "screened", "none"))
     high_risk = result["sector_factor"].to_numpy() >= HIGH_RISK_FACTOR
     result["flagged"] = np.where(explicit, result["source_score"] > 0, in_scope & high_risk)
-    result["score_evidence"] = [
-        _explain(basis, score, row)
-        for basis, score, row in zip(
-            result["score_basis"], result["source_score"], result.to_dict("records"), strict=True
-        )
-    ]
+    result["score_evidence"] = _each_distinct(
+        [result[c] for c in _EXPLAINED], lambda *row: (_explain(*row),), ["score_evidence"]
+    )["score_evidence"].array
     return result[list(SCORE_COLUMNS)]
+
+
+def _each_distinct(
+    columns: list[pd.Series], compute: Callable[..., tuple], names: list[str]
+) -> pd.DataFrame:
+    """``compute`` once per distinct combination of the columns' values, one row per input row.
+
+    Screening a million nodes is then as fast as screening their distinct addresses and
+    sector texts: each is resolved once and the result is broadcast back.
+    """
+    import pandas as pd
+
+    codes = row_codes(columns)
+    first = first_positions(codes)
+    distinct = zip(*(column.iloc[first].tolist() for column in columns), strict=True)
+    table = pd.DataFrame([compute(*values) for values in distinct], columns=names)
+    return table.iloc[codes].set_axis(columns[0].index)
 
 
 def _screen_places(nodes: pd.DataFrame, scope: frozenset[str]) -> pd.DataFrame:
     """Resolve each distinct (address, country, province, port) once; map back to the nodes."""
-    import pandas as pd
 
-    key_columns = ["address", "country", "province", "port_of_lading"]
-    keys = pd.DataFrame({c: _text(nodes, c) for c in key_columns})
-    unique = keys.drop_duplicates()
-    rows = [
-        _place_row(resolve_address(address, country, scope, province=province), port, scope)
-        for address, country, province, port in unique.itertuples(index=False)
-    ]
+    def place(address: str, country: str, province: str, port: str) -> tuple:
+        return _place_row(resolve_address(address, country, scope, province=province), port, scope)
+
+    keys = [_text(nodes, c) for c in ("address", "country", "province", "port_of_lading")]
     columns = ["geo_province", "geo_country", "in_scope", "geo_confidence", "geo_evidence"]
-    table = pd.DataFrame(rows, columns=columns)
-    table[key_columns] = unique.to_numpy()
-    merged = keys.merge(table, on=key_columns, how="left")
-    merged.index = nodes.index
-    merged["in_scope"] = merged["in_scope"].astype(bool)
-    return merged[columns]
+    table = _each_distinct(keys, place, columns)
+    table["in_scope"] = table["in_scope"].astype(bool)
+    return table
 
 
 def _place_row(res: Resolution, port_text: str, scope: frozenset[str]) -> tuple:
@@ -126,32 +140,48 @@ def _joined(evidence: str, more: str) -> str:
 
 
 def _screen_sectors(nodes: pd.DataFrame, factors: dict[str, float]) -> pd.DataFrame:
-    import pandas as pd
+    """Classify each distinct (HS code, description, sector) once, and names only where needed."""
 
-    columns = [_text(nodes, c) for c in ("hs_code", "description", "sector", "name")]
-    matches = [
-        classify_sector(hs, desc, sec, factors, name=name)
-        for hs, desc, sec, name in zip(*columns, strict=True)
-    ]
-    return pd.DataFrame(
-        {
-            "sector": [m.sector for m in matches],
-            "sector_rule": [m.rule + (f" '{m.matched}'" if m.matched else "") for m in matches],
-            "sector_factor": [m.factor for m in matches],
-        },
-        index=nodes.index,
-    )
+    def cells(match: SectorMatch | None) -> tuple:
+        if match is None:  # only the name can tell; filled in below
+            return None, None, None
+        rule = match.rule + (f" '{match.matched}'" if match.matched else "")
+        return match.sector, rule, match.factor
+
+    columns = ["sector", "sector_rule", "sector_factor"]
+    keys = [_text(nodes, c) for c in ("hs_code", "description", "sector")]
+    table = _each_distinct(keys, lambda *key: cells(classify_without_name(*key, factors)), columns)
+    by_name = table["sector"].isna().to_numpy()
+    if by_name.any():
+        names = [_text(nodes, "name")[by_name]]
+        table.loc[by_name, columns] = _each_distinct(
+            names, lambda name: cells(classify_by_name(name, factors)), columns
+        ).to_numpy()
+    return table.astype({"sector_factor": float})
 
 
-def _explain(basis: str, score: float, row: dict) -> str:
+#: the columns an explanation is worded from, in _explain's order
+_EXPLAINED = (
+    "score_basis",
+    "source_score",
+    "geo_province",
+    "geo_confidence",
+    "sector",
+    "sector_factor",
+)
+
+
+def _explain(
+    basis: str, score: float, province: str, confidence: float, sector: str, factor: float
+) -> str:
     if basis == "explicit":
         return f"explicit exposure {score:.3g} given by the analyst"
     if basis == "screened":
         return (
-            f"in scope ({row['geo_province']}, confidence {row['geo_confidence']:.2f})"
-            f" x sector {row['sector']} factor {row['sector_factor']:g} = {score:.3g}"
+            f"in scope ({province}, confidence {confidence:.2f})"
+            f" x sector {sector} factor {factor:g} = {score:.3g}"
         )
-    where = row["geo_province"] or "no location found"
+    where = province or "no location found"
     return f"not in scope ({where}): score 0"
 
 

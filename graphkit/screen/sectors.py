@@ -150,6 +150,18 @@ def classify_sector(
     A name without a risk keyword says nothing, so it never turns "unknown" into "other".
     """
     factors = factors or default_factors()
+    found = classify_without_name(hs_code, description, sector, factors)
+    return found or classify_by_name(name, factors)
+
+
+def classify_without_name(
+    hs_code: str, description: str, sector: str, factors: dict[str, float]
+) -> SectorMatch | None:
+    """The sector from the explicit sector, HS code or description; None if only a name can tell.
+
+    Split from ``classify_sector`` so that a large table classifies each distinct
+    (HS code, description, sector) once and looks at names only where they decide.
+    """
     explicit = normalise_sector(sector)
     if explicit in SECTORS:
         return SectorMatch(explicit, factors[explicit], "explicit sector", sector.strip())
@@ -166,6 +178,11 @@ def classify_sector(
         return SectorMatch(by_text[0], factors[by_text[0]], "description keyword", by_text[1])
     if explicit or (description or "").strip():
         return SectorMatch("other", factors["other"], "no risk-sector keyword", "")
+    return None
+
+
+def classify_by_name(name: str, factors: dict[str, float]) -> SectorMatch:
+    """The sector a node's name gives when nothing else is known ("unknown" without a keyword)."""
     by_name = sector_of_text(name)
     if by_name:
         return SectorMatch(by_name[0], factors[by_name[0]], "name keyword", by_name[1])
