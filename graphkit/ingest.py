@@ -671,11 +671,11 @@ def ingest(
     """
     from graphkit.io import read_bundle, write_bundle
     from graphkit.io.atomic import staged_dir
-    from graphkit.io.safe_csv import spreadsheet_safe
+    from graphkit.io.safe_csv import write_csv
 
     records = read_records(records_path, load_mapping(mapping_path))
     result = records_to_bundle(records, read_bundle(into) if into else None)
     with staged_dir(out) as stage:
         write_bundle(result.bundle, stage, "csv")
-        spreadsheet_safe(result.candidates).to_csv(stage / CANDIDATES_FILE, index=False)
+        write_csv(result.candidates, stage / CANDIDATES_FILE)
     return result

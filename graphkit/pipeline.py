@@ -191,13 +191,13 @@ def write_index(results: list[RunResult], out_root: Path) -> None:
     output folder."""
     import pandas as pd
 
-    from graphkit.io.safe_csv import spreadsheet_safe
+    from graphkit.io.safe_csv import write_csv
     from graphkit.report import templates
 
     columns = ["bundle", "status", "buyer_facing", "exposed", "exposed_products", "message"]
     index = pd.DataFrame([asdict(r) for r in results], columns=[*columns, "out_dir"])[columns]
     index["exposed_products"] = index["exposed_products"].map(";".join)
-    spreadsheet_safe(index).to_csv(out_root / "index.csv", index=False)
+    write_csv(index, out_root / "index.csv")
     rows = [asdict(r) | {"link": _relative_report(r, out_root)} for r in results]
     html = templates().get_template("index.html.j2").render(results=rows)
     (out_root / "index.html").write_text(html, encoding="utf-8")

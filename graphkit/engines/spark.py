@@ -34,6 +34,7 @@ from graphkit.errors import ConvergenceError, GraphError, InvalidInput, Problem
 from graphkit.graph.loops import on_loops
 from graphkit.graph.rules import MODES
 from graphkit.io.atomic import atomic_file, staged_dir
+from graphkit.io.safe_csv import ESCAPED_FORMULA
 from graphkit.model import (
     COMPONENT,
     EDGE_ENDPOINTS,
@@ -77,8 +78,6 @@ CHECKPOINT_EVERY = 10
 CERTAIN_CORE_LIMIT = 5_000_000
 _AGG = {"reach": "noisy_or", "share": "sum", "path": "max"}
 _WEIGHT = {"reach": "confidence", "share": "share", "path": "confidence"}
-#: a cell a spreadsheet-safe CSV writer prefixed with one apostrophe (graphkit.io.safe_csv)
-_ESCAPED_FORMULA = r"^'(?='*[=+\-@\t\r])"
 
 
 def require_pyspark() -> Any:
@@ -207,7 +206,7 @@ def _text(frame: DataFrame, name: str, restore: bool, trim: bool = True) -> Colu
         return F.lit("")
     value = F.coalesce(frame[name].cast("string"), F.lit(""))
     if restore:
-        value = F.regexp_replace(value, _ESCAPED_FORMULA, "")
+        value = F.regexp_replace(value, ESCAPED_FORMULA, "")
     return F.trim(value) if trim else value
 
 

@@ -53,9 +53,9 @@ def exposure_rows(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def _safe_csv(frame: pd.DataFrame, path: Path) -> None:
-    from graphkit.io.safe_csv import spreadsheet_safe
+    from graphkit.io.safe_csv import write_csv
 
-    spreadsheet_safe(frame).to_csv(path, index=False, na_rep="", float_format="%.10g")
+    write_csv(frame, path, float_format="%.10g")
 
 
 def _write_json(data: Any, path: Path) -> None:
