@@ -139,6 +139,8 @@ def read_records(path: str | Path, mapping: Mapping | None = None) -> pd.DataFra
     if raw.frame is None:
         raise InvalidInput(raw.problems)
     label = raw.label
+    if raw.frame.empty:
+        raise InvalidInput([Problem(label, None, None, "file has a header but no records")])
     found = _find_columns(raw.frame.columns, mapping)
     problems = _missing_columns(label, found, mapping, list(raw.frame.columns))
     if problems:
@@ -204,9 +206,11 @@ def _check_records(
     for field in ("value_usd", "weight_kg"):
         text = records[field]
         number = _parse_numbers(text)
+        infinite = number.abs() == float("inf")
         flag((text != "") & number.isna(), field, lambda r, f=field: f"{r[f]!r} is not a number")
-        flag(number < 0, field, lambda r, f=field: f"{r[f]!r} is negative")
-        records[field] = number.where(number >= 0)
+        flag(infinite, field, lambda r, f=field: f"{r[f]!r} is not a finite number")
+        flag((number < 0) & ~infinite, field, lambda r, f=field: f"{r[f]!r} is negative")
+        records[field] = number.where((number >= 0) & ~infinite)
     no_amount = records["value_usd"].isna() & records["weight_kg"].isna()
     flag(no_amount, "value_usd", lambda r: "no value and no weight", WARNING)
     hs = map_distinct(records["hs_code"], lambda code: re.sub(r"[\s.\-]", "", code))

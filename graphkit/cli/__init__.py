@@ -80,7 +80,7 @@ def invoke(args: list[str] | None = None) -> int:
     except OSError as exc:  # last resort: a read or write no library code named
         from graphkit.io.fs import filesystem_error
 
-        error = filesystem_error(exc, action="use")
+        error = filesystem_error(exc, action="read")
         click.echo(f"error: {error}", err=True)
         return error.exit_code
     except SystemExit as exc:  # a command's own sys.exit(code)

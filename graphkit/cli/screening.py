@@ -103,6 +103,9 @@ def sanctions_command(bundle: str, list_path: str, out: str | None, output_forma
     if output_format == "json":
         print_json(matches.to_dict("records"))
         return
+    if not len(matches):
+        click.echo("no matches" + (f": wrote {out} unchanged" if out else ""))
+        return
     print_table(matches.to_dict("records"), list(matches.columns))
     strong = int(matches["strong"].sum())
     click.echo(f"{strong} strong and {len(matches) - strong} weak match(es)")

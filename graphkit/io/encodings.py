@@ -16,6 +16,7 @@ from __future__ import annotations
 import codecs
 import unicodedata
 from collections.abc import Callable
+from pathlib import Path
 
 #: bytes looked at to guess
 SAMPLE = 1 << 20
@@ -74,3 +75,25 @@ def _decoded(data: bytes, codec: str) -> str | None:
         return codecs.getincrementaldecoder(codec)().decode(data, final=False)
     except UnicodeDecodeError:
         return None
+
+
+def read_utf8(path: str | Path, what: str = "file") -> str:
+    """The text of the UTF-8 file ``path`` (BOM allowed); InvalidInput naming the path when
+    it is a folder, empty, or not UTF-8 (with a guess of its encoding)."""
+    from graphkit.errors import InvalidInput, Problem
+
+    path = Path(path)
+    if path.is_dir():
+        raise InvalidInput([Problem(str(path), None, None, f"is a folder, expected a {what}")])
+    data = path.read_bytes()
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        guess = guess_encoding(data)
+        hint = f"; it looks like {guess}" if guess else ""
+        message = f"file is not UTF-8 (invalid byte at offset {exc.start}){hint}; save as UTF-8"
+        row = data.count(b"\n", 0, exc.start) + 1
+        raise InvalidInput([Problem(str(path), row, None, message)]) from None
+    if not text.strip():
+        raise InvalidInput([Problem(str(path), None, None, "file is empty")])
+    return text

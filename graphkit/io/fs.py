@@ -49,13 +49,20 @@ def filesystem_error(
 
 
 def outside_stage(exc: OSError | FileSystemError, stage: Path, final: Path) -> FileSystemError:
-    """The error of a write into the staging file or folder ``stage``, naming the path the
-    user asked for (``final``, or the file inside it) instead of the staging name."""
+    """The error of a block writing into the staging file or folder ``stage``: a write there
+    names the path the user asked for (``final``, or the file inside it), never the staging
+    name; an OS error on another path is a read of an input."""
     if isinstance(exc, FileSystemError):
         error = exc
+    elif exc.filename and not _inside(str(exc.filename), stage):
+        return filesystem_error(exc, action="read")
     else:
         error = filesystem_error(exc, path=None if exc.filename else final)
     path = error.path
-    if path == str(stage) or path.startswith(str(stage) + os.sep):
+    if _inside(path, stage):
         path = str(final) + path[len(str(stage)) :]
     return FileSystemError(path, error.cause, error.exit_code, error.action)
+
+
+def _inside(path: str, folder: Path) -> bool:
+    return path == str(folder) or path.startswith(str(folder) + os.sep)
