@@ -10,7 +10,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from graphkit.errors import BackendError, GraphError, InvalidInput
+from graphkit.errors import BackendError, FileSystemError, GraphError, InvalidInput
 
 Progress = Callable[[str], None]
 
@@ -62,6 +62,8 @@ def run_bundle(
         return RunResult(str(path), str(out_dir), INVALID, message="\n".join(errors))
     except BackendError as exc:
         return RunResult(str(path), str(out_dir), UNREACHABLE, message=str(exc))
+    except FileSystemError:
+        raise  # the output cannot be written: the whole run stops, nothing is left
     except GraphError as exc:
         return RunResult(str(path), str(out_dir), FAILED, message=str(exc))
     result.out_dir = str(out_dir)

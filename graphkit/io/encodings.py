@@ -57,6 +57,8 @@ def guess_encoding(data: bytes) -> str:
     """The likely encoding of ``data`` (a file's first bytes) as a name for people, or ''."""
     if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
         return "UTF-16"
+    if b"\x00" in data[:SAMPLE]:
+        return "binary data (not text)"
     best, best_score = "", -1.0
     for codec, name, typical in LIKELY_ENCODINGS:
         text = _decoded(data[:SAMPLE], codec)

@@ -18,7 +18,7 @@ from graphkit.errors import FileSystemError
 USER_CAUSES = {
     errno.EACCES: "permission denied",
     errno.EPERM: "operation not permitted",
-    errno.EEXIST: "a file of that name is in the way",
+    errno.EEXIST: "a part of the path is a file, not a folder",  # from makedirs(exist_ok)
     errno.EISDIR: "is a folder, expected a file",
     errno.ENOTDIR: "a part of the path is a file, not a folder",
     errno.EROFS: "the file system is read-only",

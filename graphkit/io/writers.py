@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
@@ -51,9 +52,12 @@ def _write_excel(bundle: Bundle, path: Path) -> None:
             problems += exc.problems
     if problems:
         raise InvalidInput(problems)
-    with atomic_file(path) as temp, pd.ExcelWriter(temp, engine="openpyxl") as book:
-        for name, frame in sheets.items():
-            frame.to_excel(book, sheet_name=name, index=False)
+    with atomic_file(path) as temp:
+        workbook = io.BytesIO()  # openpyxl's own temporary files fail inside this block too
+        with pd.ExcelWriter(workbook, engine="openpyxl") as book:
+            for name, frame in sheets.items():
+                frame.to_excel(book, sheet_name=name, index=False)
+        temp.write_bytes(workbook.getvalue())
 
 
 def _json_records(frame: pd.DataFrame) -> list[dict]:
