@@ -406,7 +406,10 @@ def test_malformed_priors_are_named(tmp_path, content, message):
     assert not (tmp_path / "out").exists()
 
 
-SCREEN_ROWS = "name,address\n丹東華鑫服裝有限公司,遼寧省丹東市振興區錦山大街88號\n大連海產加工廠,遼寧省大連市甘井子區\nAcme,Berlin\n"
+SCREEN_ROWS = (
+    "name,address\n丹東華鑫服裝有限公司,遼寧省丹東市振興區錦山大街88號\n"
+    "大連海產加工廠,遼寧省大連市甘井子區\nAcme,Berlin\n"
+)
 
 
 @pytest.mark.parametrize(
