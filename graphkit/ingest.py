@@ -579,7 +579,8 @@ def _amounts(links: pd.DataFrame) -> pd.Series:
     both = links["value_usd"].notna() & links["weight_kg"].notna()
     per_kg = links[both].groupby("target")[["value_usd", "weight_kg"]].sum()
     overall = per_kg["value_usd"].sum() / per_kg["weight_kg"].sum() if len(per_kg) else float("nan")
-    rate = links["target"].map(per_kg["value_usd"] / per_kg["weight_kg"]).fillna(overall)
+    rate = links["target"].map(per_kg["value_usd"] / per_kg["weight_kg"]).astype(float)
+    rate = rate.fillna(overall)
     if rate.isna().all():
         rate = rate.fillna(1.0) if links["value_usd"].isna().all() else rate
     return links["value_usd"].fillna(links["weight_kg"] * rate).fillna(0.0)
