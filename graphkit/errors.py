@@ -71,6 +71,16 @@ class BackendError(GraphError):
     exit_code = 3
 
 
+class FileSystemError(GraphError):
+    """Reading or writing a path failed (graphkit.io.fs names the path and the cause): exit 2
+    when the path the user gave is unusable (permission, a file where a folder must be,
+    read-only), 3 when the environment failed (disk full, file too large, I/O error)."""
+
+    def __init__(self, path: str, cause: str, exit_code: int, action: str = "write"):
+        self.path, self.cause, self.exit_code, self.action = path, cause, exit_code, action
+        super().__init__(f"cannot {action} {path}: {cause}")
+
+
 class ConvergenceError(GraphError):
     """A propagation mode did not converge (or its linear system is singular)."""
 

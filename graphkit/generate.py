@@ -76,11 +76,12 @@ def generate_bundle(n_suppliers: int, seed: int) -> tuple[pd.DataFrame, pd.DataF
 def write_generated(out_dir: str | os.PathLike, n_suppliers: int, seed: int) -> tuple[int, int]:
     """Generate a bundle and write nodes.csv/edges.csv into out_dir; returns (nodes, edges)."""
     from graphkit.io.atomic import staged_dir
+    from graphkit.io.safe_csv import write_csv
 
     nodes, edges = generate_bundle(n_suppliers, seed)
     with staged_dir(out_dir) as stage:
         for frame, name in ((nodes, NODES_FILE), (edges, EDGES_FILE)):
-            frame.to_csv(stage / name, index=False, float_format="%.4g")
+            write_csv(frame, stage / name, float_format="%.4g")
     return len(nodes), len(edges)
 
 

@@ -139,6 +139,8 @@ def read_records(path: str | Path, mapping: Mapping | None = None) -> pd.DataFra
     if raw.frame is None:
         raise InvalidInput(raw.problems)
     label = raw.label
+    if raw.frame.empty:
+        raise InvalidInput([Problem(label, None, None, "file has a header but no records")])
     found = _find_columns(raw.frame.columns, mapping)
     problems = _missing_columns(label, found, mapping, list(raw.frame.columns))
     if problems:
@@ -204,9 +206,11 @@ def _check_records(
     for field in ("value_usd", "weight_kg"):
         text = records[field]
         number = _parse_numbers(text)
+        infinite = number.abs() == float("inf")
         flag((text != "") & number.isna(), field, lambda r, f=field: f"{r[f]!r} is not a number")
-        flag(number < 0, field, lambda r, f=field: f"{r[f]!r} is negative")
-        records[field] = number.where(number >= 0)
+        flag(infinite, field, lambda r, f=field: f"{r[f]!r} is not a finite number")
+        flag((number < 0) & ~infinite, field, lambda r, f=field: f"{r[f]!r} is negative")
+        records[field] = number.where((number >= 0) & ~infinite)
     no_amount = records["value_usd"].isna() & records["weight_kg"].isna()
     flag(no_amount, "value_usd", lambda r: "no value and no weight", WARNING)
     hs = map_distinct(records["hs_code"], lambda code: re.sub(r"[\s.\-]", "", code))
@@ -575,7 +579,8 @@ def _amounts(links: pd.DataFrame) -> pd.Series:
     both = links["value_usd"].notna() & links["weight_kg"].notna()
     per_kg = links[both].groupby("target")[["value_usd", "weight_kg"]].sum()
     overall = per_kg["value_usd"].sum() / per_kg["weight_kg"].sum() if len(per_kg) else float("nan")
-    rate = links["target"].map(per_kg["value_usd"] / per_kg["weight_kg"]).fillna(overall)
+    rate = links["target"].map(per_kg["value_usd"] / per_kg["weight_kg"]).astype(float)
+    rate = rate.fillna(overall)
     if rate.isna().all():
         rate = rate.fillna(1.0) if links["value_usd"].isna().all() else rate
     return links["value_usd"].fillna(links["weight_kg"] * rate).fillna(0.0)
@@ -671,11 +676,11 @@ def ingest(
     """
     from graphkit.io import read_bundle, write_bundle
     from graphkit.io.atomic import staged_dir
-    from graphkit.io.safe_csv import spreadsheet_safe
+    from graphkit.io.safe_csv import write_csv
 
     records = read_records(records_path, load_mapping(mapping_path))
     result = records_to_bundle(records, read_bundle(into) if into else None)
     with staged_dir(out) as stage:
         write_bundle(result.bundle, stage, "csv")
-        spreadsheet_safe(result.candidates).to_csv(stage / CANDIDATES_FILE, index=False)
+        write_csv(result.candidates, stage / CANDIDATES_FILE)
     return result

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from graphkit.errors import BackendError, GraphError, InvalidInput
+from graphkit.errors import BackendError, FileSystemError, GraphError, InvalidInput
 
 Progress = Callable[[str], None]
 
@@ -66,6 +66,8 @@ def run_bundle(
         return RunResult(str(path), str(out_dir), INVALID, message="\n".join(errors))
     except BackendError as exc:
         return RunResult(str(path), str(out_dir), UNREACHABLE, message=str(exc))
+    except FileSystemError:
+        raise  # the output cannot be written: the whole run stops, nothing is left
     except GraphError as exc:
         return RunResult(str(path), str(out_dir), FAILED, message=str(exc))
     result.out_dir = str(out_dir)
@@ -195,13 +197,13 @@ def write_index(results: list[RunResult], out_root: Path) -> None:
     output folder."""
     import pandas as pd
 
-    from graphkit.io.safe_csv import spreadsheet_safe
+    from graphkit.io.safe_csv import write_csv
     from graphkit.report import templates
 
     columns = ["bundle", "status", "buyer_facing", "exposed", "exposed_products", "message"]
     index = pd.DataFrame([asdict(r) for r in results], columns=[*columns, "out_dir"])[columns]
     index["exposed_products"] = index["exposed_products"].map(";".join)
-    spreadsheet_safe(index).to_csv(out_root / "index.csv", index=False)
+    write_csv(index, out_root / "index.csv")
     rows = [asdict(r) | {"link": _relative_report(r, out_root)} for r in results]
     html = templates().get_template("index.html.j2").render(results=rows)
     (out_root / "index.html").write_text(html, encoding="utf-8")

@@ -395,25 +395,28 @@ def _pairs(mapping: dict[str, Any]) -> str:
     return ", ".join(f"{k}: {v}" for k, v in mapping.items()) or "none"
 
 
-_MD_ESCAPES = str.maketrans(
-    {
-        "<": "&lt;",
-        ">": "&gt;",
-        "&": "&amp;",
-        "|": "\\|",
-        "[": "\\[",
-        "]": "\\]",
-        "`": "\\`",
-        "*": "\\*",
-        "_": "\\_",
-    }
-)
+#: characters Markdown or HTML acts on anywhere in a line (backslash-escaped: a link needs
+#: "[", an image "![", HTML and autolinks "<", entities "&", emphasis "*" "_", code "`",
+#: strike-through "~", a table cell "|")
+MD_ACTIVE = "\\`*_[]<>&|~"
+_MD_ESCAPES = str.maketrans({c: "\\" + c for c in MD_ACTIVE})
+#: what starts a block (heading, quote, list, setext line) at the start of a value, which
+#: may follow "- " or "### " in the report
+_BLOCK_START = re.compile(r"^(?:([#>+=-])|(\d+)([.)]))")
+#: line breaks in an inline value would start a new block (a heading, a list, a table row)
+_LINE_BREAKS = re.compile("[\r\n\x0b\x0c\x85\u2028\u2029]+")
+
+
+def _inline(value: Any) -> str:
+    """Text from input data on one line: every run of line breaks becomes one space, and
+    no leading or trailing blanks (four would start a code block)."""
+    return _LINE_BREAKS.sub(" ", str(value if value is not None else "")).strip()
 
 
 def _code(value: Any) -> str:
     """Text from input data as an inline code span; a longer fence than any backtick run in
     the text keeps it from closing early (CommonMark shows code spans literally)."""
-    text = str(value).replace("\n", " ")
+    text = _inline(value)
     longest = max((len(run) for run in re.findall("`+", text)), default=0)
     fence = "`" * (longest + 1)
     pad = " " if longest else ""
@@ -421,8 +424,11 @@ def _code(value: Any) -> str:
 
 
 def _md(value: Any) -> str:
-    """Escape text from input data for Markdown (no HTML, links, tables or emphasis)."""
-    return str(value if value is not None else "").replace("\n", " ").translate(_MD_ESCAPES)
+    """Escape text from input data for Markdown: on one line, with every character that
+    Markdown or HTML can act on backslash-escaped, so that no link, image, heading, list,
+    table cell, HTML or emphasis can come from data."""
+    text = _inline(value).translate(_MD_ESCAPES)
+    return _BLOCK_START.sub(lambda m: f"\\{m[1]}" if m[1] else f"{m[2]}\\{m[3]}", text)
 
 
 # --- the products page: every exposed product with its top paths, searchable offline ----------

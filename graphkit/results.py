@@ -87,10 +87,10 @@ def run_record(analysis: Analysis, run_info: dict | None = None) -> dict[str, An
 
 
 def safe_csv(frame: pd.DataFrame, path: Path) -> None:
-    """A table as CSV that spreadsheets cannot execute (formula starts neutralised)."""
-    from graphkit.io.safe_csv import spreadsheet_safe
+    """A table as CSV that spreadsheets cannot execute (the one table writer)."""
+    from graphkit.io.safe_csv import write_csv
 
-    spreadsheet_safe(frame).to_csv(path, index=False, na_rep="", float_format="%.10g")
+    write_csv(frame, path, float_format="%.10g")
 
 
 def write_json(data: Any, path: Path) -> None:

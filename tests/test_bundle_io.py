@@ -11,6 +11,7 @@ import networkx as nx
 import pandas as pd
 import pytest
 
+from graphkit.errors import FileSystemError
 from graphkit.facts import summarise
 from graphkit.io import read_bundle, write_bundle
 
@@ -95,7 +96,7 @@ def test_failed_write_leaves_no_output(tmp_path, monkeypatch):
         raise OSError("disk full")
 
     monkeypatch.setattr(pd.DataFrame, "to_csv", explode)
-    with pytest.raises(OSError):
+    with pytest.raises(FileSystemError, match="cannot write .*out: disk full"):
         write_bundle(bundle, target)
     assert not target.exists() or not any(target.iterdir())
     assert [p.name for p in tmp_path.iterdir() if p.name != "out"] == []

@@ -11,7 +11,7 @@ from bundle_rules import bom_depth, numeric, read_csv_bundle, rule_violations
 from click.testing import CliRunner
 
 from graphkit.cli import cli
-from graphkit.errors import InvalidInput
+from graphkit.errors import FileSystemError, InvalidInput
 from graphkit.generate import generate_bundle, write_generated
 from graphkit.io.atomic import MARKER
 
@@ -132,4 +132,8 @@ def test_cli_generates_and_rejects_tiny_graphs(tmp_path):
     assert runner.invoke(cli, ["generate", "--suppliers", "5", str(tmp_path)]).exit_code == 2
     blocked = tmp_path / "nodes.csv" / "inside_a_file"
     result = runner.invoke(cli, ["generate", "--suppliers", "40", str(blocked)])
-    assert result.exit_code == 1 and "cannot write" in result.output
+    assert isinstance(result.exception, FileSystemError) and result.exception.exit_code == 2
+    assert (
+        str(result.exception)
+        == f"cannot write {blocked}: a part of the path is a file, not a folder"
+    )

@@ -52,26 +52,40 @@ for command in (
 def main() -> None:
     """Entry point: run the CLI, turning user errors into one clear message and an exit code."""
     _stop_cleanly_on_signals()
+    sys.exit(invoke())
+
+
+def invoke(args: list[str] | None = None) -> int:
+    """Run the CLI on ``args`` (default: the command line) and return its exit code; every
+    error graphkit knows of is printed as one message, never as a traceback."""
     try:
-        code = cli.main(standalone_mode=False)
+        code = cli.main(args=args, standalone_mode=False)
     except Interrupted as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except click.exceptions.Abort:
         click.echo("Aborted.", err=True)
-        sys.exit(1)
+        return 1
     except click.exceptions.ClickException as exc:
         exc.show()
-        sys.exit(2 if isinstance(exc, click.UsageError) else exc.exit_code)
+        return 2 if isinstance(exc, click.UsageError) else exc.exit_code
     except InvalidInput as exc:
         report_problems(exc.problems)
         n = sum(1 for p in exc.problems if p.severity == "error")
         click.echo(f"invalid input: {n} error(s)", err=True)
-        sys.exit(exc.exit_code)
+        return exc.exit_code
     except GraphError as exc:
         click.echo(f"error: {exc}", err=True)
-        sys.exit(exc.exit_code)
-    sys.exit(code if isinstance(code, int) else 0)
+        return exc.exit_code
+    except OSError as exc:  # last resort: a read or write no library code named
+        from graphkit.io.fs import filesystem_error
+
+        error = filesystem_error(exc, action="read")
+        click.echo(f"error: {error}", err=True)
+        return error.exit_code
+    except SystemExit as exc:  # a command's own sys.exit(code)
+        return exc.code if isinstance(exc.code, int) else 0 if exc.code is None else 1
+    return code if isinstance(code, int) else 0
 
 
 def _stop_cleanly_on_signals() -> None:

@@ -124,9 +124,6 @@ def generate(n_suppliers: int, seed: int, out: str) -> None:
     from graphkit.generate import write_generated
 
     started = time.perf_counter()
-    try:
-        n_nodes, n_edges = write_generated(out, n_suppliers, seed)
-    except OSError as exc:
-        raise click.ClickException(f"cannot write the bundle to {out}: {exc}") from exc
+    n_nodes, n_edges = write_generated(out, n_suppliers, seed)
     elapsed = time.perf_counter() - started
     click.echo(f"wrote {n_nodes} nodes and {n_edges} edges to {out} in {elapsed:.1f} s")

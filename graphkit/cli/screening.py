@@ -20,13 +20,24 @@ from graphkit.cli.common import (
 @click.option("--country-column", default=None, help="Optional column holding the country.")
 @click.option("--out", "out_path", default=None, help="Output CSV (default: INPUT.screened.csv).")
 @click.option(
+    "--encoding",
+    default="utf-8",
+    show_default=True,
+    help="Encoding of INPUT_CSV (e.g. gb18030, big5); the output is always UTF-8.",
+)
+@click.option(
     "--scope",
     default="liaoning,jilin,north_korea",
     show_default=True,
     help="Comma-separated places counted as in scope (e.g. add heilongjiang,russian_far_east).",
 )
 def screen(
-    input_csv: str, column: str, country_column: str | None, out_path: str | None, scope: str
+    input_csv: str,
+    column: str,
+    country_column: str | None,
+    out_path: str | None,
+    encoding: str,
+    scope: str,
 ) -> None:
     """Flag addresses located in Liaoning, Jilin or North Korea, with the evidence.
 
@@ -34,6 +45,7 @@ def screen(
     Example:
       graphkit screen imports.csv --column address --out imports.screened.csv
     """
+    import codecs
     import os
     from pathlib import Path
 
@@ -44,12 +56,18 @@ def screen(
         scope_keys = parse_scope(scope)
     except ValueError as exc:
         raise click.BadParameter(str(exc), param_hint="--scope") from exc
+    try:
+        codecs.lookup(encoding)
+    except LookupError as exc:
+        raise click.BadParameter(f"unknown encoding {encoding!r}", param_hint="--encoding") from exc
     out = out_path or str(Path(input_csv).with_suffix("")) + ".screened.csv"
     size = os.path.getsize(input_csv) if os.path.isfile(input_csv) else 0
     with click.progressbar(
         length=size, label="screening", file=sys.stderr, hidden=size < 5_000_000
     ) as bar:
-        summary = screen_csv(input_csv, column, out, country_column, scope_keys, bar.update)
+        summary = screen_csv(
+            input_csv, column, out, country_column, scope_keys, bar.update, encoding
+        )
     click.echo(f"{summary.rows} rows screened, {summary.in_scope} in scope -> {summary.output}")
 
 
@@ -84,6 +102,9 @@ def sanctions_command(bundle: str, list_path: str, out: str | None, output_forma
         write_bundle(apply_sanctions(loaded, matches), out)
     if output_format == "json":
         print_json(matches.to_dict("records"))
+        return
+    if not len(matches):
+        click.echo("no matches" + (f": wrote {out} unchanged" if out else ""))
         return
     print_table(matches.to_dict("records"), list(matches.columns))
     strong = int(matches["strong"].sum())

@@ -1,19 +1,49 @@
-"""CSV cells that spreadsheets cannot execute (formula injection), reversibly for bundles."""
+"""The one way graphkit writes a table (CSV or .xlsx): cells and headers that spreadsheets
+cannot execute (formula injection), rows that no carriage return can split, reversibly for
+bundles (``restore_formula`` and ``restore_xlsx`` undo exactly what the writers add).
+
+* A cell or header starting with ``= + - @``, a tab, a CR, or their full-width forms
+  (``＝ ＋ － ＠``) gets an apostrophe in front; one that already starts with apostrophes
+  gets one more, so reading strips exactly one.
+* CSV rows end with CRLF (RFC 4180), so Python's csv writer quotes every field holding a CR
+  or an LF: a bare CR inside a cell can never start a new row.
+* .xlsx cells hold a CR as Excel's own ``_x000D_`` escape (openpyxl would turn it into an
+  LF); what the format cannot hold is refused with a named error: a control character such
+  as NUL, a cell over 32,767 characters, more than 16,384 columns or 1,048,575 data rows.
+"""
 
 from __future__ import annotations
 
+import csv
 import re
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING
+
+from graphkit.errors import InvalidInput, Problem
 
 if TYPE_CHECKING:
     import pandas as pd
 
 #: a cell starting with one of these is run as a formula by Excel/LibreOffice/Sheets
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
-#: a cell ``neutralise_formula`` escaped (as a regex pattern, also used by Spark's reader)
-ESCAPED_FORMULA = r"^'(?='*[=+\-@\t\r])"
-_ESCAPED = re.compile(ESCAPED_FORMULA)
-_NEEDS_ESCAPE = re.compile(r"^'*[=+\-@\t\r]")
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
+_STARTS = "=+\\-@\t\r\uff1d\uff0b\uff0d\uff20"
+#: a cell the writers prefixed with one apostrophe (other readers, e.g. Spark, use it too)
+ESCAPED_FORMULA = f"^'(?='*[{_STARTS}])"
+_ESCAPED = re.compile(f"^'+[{_STARTS}]")
+_NEEDS_ESCAPE = re.compile(f"^'*[{_STARTS}]")
+#: every CSV row ends so; the csv module quotes a field holding any of these characters
+LINE_END = "\r\n"
+
+#: what an .xlsx sheet can hold (Excel's limits)
+XLSX_MAX_CELL = 32_767
+XLSX_MAX_COLUMNS = 16_384
+XLSX_MAX_ROWS = 1_048_576
+#: characters XML 1.0 cannot hold (so neither .xlsx nor GraphML can)
+XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XLSX_ESCAPE = re.compile("_(x[0-9A-Fa-f]{4}_)")
+_XLSX_ESCAPED = re.compile("_x([0-9A-Fa-f]{4})_")
 
 
 def neutralise_formula(value: object) -> object:
@@ -35,6 +65,95 @@ def restore_formula(value: object) -> object:
 
 
 def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
-    """A copy of ``frame`` with every text cell neutralised; numbers as they are."""
+    """A copy of ``frame`` with every text cell and every header neutralised; numbers as
+    they are."""
     text = frame.select_dtypes(include=["object", "string"]).columns
-    return frame.assign(**{column: frame[column].map(neutralise_formula) for column in text})
+    safe = frame.assign(**{column: frame[column].map(neutralise_formula) for column in text})
+    return safe.set_axis([neutralise_formula(str(c)) for c in frame.columns], axis=1)
+
+
+def write_csv(frame: pd.DataFrame, path: str | Path, float_format: str | None = None) -> None:
+    """Write ``frame`` (without its index) as a formula-safe CSV file at ``path``."""
+    spreadsheet_safe(frame).to_csv(
+        path, index=False, na_rep="", float_format=float_format, lineterminator=LINE_END
+    )
+
+
+@contextmanager
+def csv_rows(path: str | Path, header: list[str]) -> Iterator[Callable[[Iterable[object]], None]]:
+    """Stream rows into the CSV file ``path`` (staged by the caller): yields a function that
+    writes one row; the header and every row are neutralised."""
+    with open(path, "w", newline="", encoding="utf-8") as handle:
+        writer = csv.writer(handle, lineterminator=LINE_END)
+
+        def write(row: Iterable[object]) -> None:
+            writer.writerow([neutralise_formula(c) for c in row])
+
+        write(header)
+        yield write
+
+
+def xlsx_ready(frame: pd.DataFrame, label: str) -> pd.DataFrame:
+    """``frame`` neutralised and escaped for one .xlsx sheet; InvalidInput naming every cell
+    the format cannot hold."""
+    safe = spreadsheet_safe(frame)
+    text = safe.select_dtypes(include=["object", "string"]).columns
+    safe = safe.assign(**{column: safe[column].map(escape_xlsx) for column in text})
+    problems = _xlsx_problems(safe, frame.columns, label)
+    if problems:
+        raise InvalidInput(problems)
+    return safe.set_axis([escape_xlsx(c) for c in safe.columns], axis=1)
+
+
+def _xlsx_problems(frame: pd.DataFrame, names: pd.Index, label: str) -> list[Problem]:
+    """What ``frame`` (cells as they would be stored) holds that a sheet cannot; ``names``
+    are the columns as the user knows them."""
+    if len(frame.columns) > XLSX_MAX_COLUMNS:
+        message = f"{len(frame.columns):,} columns; an .xlsx sheet holds {XLSX_MAX_COLUMNS:,}"
+        return [Problem(label, None, None, message + _OTHER_FORMAT)]
+    if len(frame) >= XLSX_MAX_ROWS:
+        message = f"{len(frame):,} rows; an .xlsx sheet holds {XLSX_MAX_ROWS - 1:,}"
+        return [Problem(label, None, None, message + _OTHER_FORMAT)]
+    problems = [
+        Problem(label, 1, str(name), CONTROL_CHARACTER.format(format=".xlsx"))
+        for name in names
+        if XML_ILLEGAL.search(str(name))
+    ]
+    from pandas.api.types import is_numeric_dtype
+
+    for position, name in enumerate(names):
+        values = frame.iloc[:, position]
+        if is_numeric_dtype(values):
+            continue
+        values = values.astype(str)
+        lengths = values.str.len()
+        for i in (lengths > XLSX_MAX_CELL).to_numpy().nonzero()[0]:
+            message = (
+                f"cell needs {lengths.iat[i]:,} characters; an .xlsx cell holds {XLSX_MAX_CELL:,}"
+            )
+            problems.append(Problem(label, int(i) + 2, str(name), message + _OTHER_FORMAT))
+        for i in values.str.contains(XML_ILLEGAL).to_numpy().nonzero()[0]:
+            message = CONTROL_CHARACTER.format(format=".xlsx")
+            problems.append(Problem(label, int(i) + 2, str(name), message))
+    return problems
+
+
+_OTHER_FORMAT = ": write a CSV folder or .json instead"
+#: the message for a character XML cannot hold, for .xlsx and GraphML
+CONTROL_CHARACTER = (
+    "holds a control character (such as NUL) that {format} cannot hold" + _OTHER_FORMAT
+)
+
+
+def escape_xlsx(value: object) -> object:
+    """Excel's escape for a CR (``_x000D_``), and for text that looks like an escape."""
+    if not isinstance(value, str):
+        return value
+    return _XLSX_ESCAPE.sub(r"_x005F_\1", value).replace("\r", "_x000D_")
+
+
+def restore_xlsx(value: object) -> object:
+    """Undo Excel's ``_xHHHH_`` escapes on a cell read from a workbook."""
+    if not isinstance(value, str) or "_x" not in value:
+        return value
+    return _XLSX_ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), value)

@@ -17,21 +17,13 @@ from typing import TYPE_CHECKING
 import pandas as pd
 
 from graphkit.errors import Problem
-from graphkit.io.safe_csv import restore_formula
+from graphkit.io.csv_shape import header_problems, text_problems
+from graphkit.io.encodings import guess_encoding
+from graphkit.io.safe_csv import restore_formula, restore_xlsx
 from graphkit.model import EDGES_FILE, NODES_FILE
 
 if TYPE_CHECKING:
     import pyarrow as pa
-
-#: encodings tried, in order, to tell the user what a non-UTF-8 file looks like
-_LIKELY_ENCODINGS = (
-    ("utf-16", "UTF-16"),
-    ("gb18030", "GB18030/GBK (Simplified Chinese)"),
-    ("big5", "Big5 (Traditional Chinese)"),
-    ("shift_jis", "Shift-JIS (Japanese)"),
-    ("euc_kr", "EUC-KR (Korean)"),
-    ("cp1252", "Windows-1252 (Western European)"),
-)
 
 
 @dataclass
@@ -80,9 +72,10 @@ def read_csv_table(path: Path) -> RawTable:
     if not path.is_file():
         return RawTable(label, None, problems=[_whole(label, "file is missing")])
     frame = _read_csv_arrow(path)
-    if frame is not None:
-        return RawTable(label, _clean(frame))
-    return read_csv_table_pandas(path)
+    if frame is None:
+        return read_csv_table_pandas(path)
+    shape = header_problems(label, [str(c) for c in frame.columns], None)  # e.g. semicolons
+    return RawTable(label, None, problems=shape) if shape else RawTable(label, _clean(frame))
 
 
 def read_csv_table_pandas(path: Path) -> RawTable:
@@ -139,28 +132,19 @@ def _decode_utf8(label: str, data: bytes) -> tuple[str, Problem | None]:
         return data.decode("utf-8-sig"), None
     except UnicodeDecodeError as exc:
         row = data.count(b"\n", 0, exc.start) + 1
-        guess = _guess_encoding(data)
+        guess = guess_encoding(data)
         hint = f"; it looks like {guess}" if guess else ""
         message = f"file is not UTF-8 (invalid byte at offset {exc.start}){hint}; save as UTF-8"
         return "", Problem(label, row, None, message)
-
-
-def _guess_encoding(data: bytes) -> str:
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return "UTF-16"
-    for codec, name in _LIKELY_ENCODINGS[1:]:
-        try:
-            data.decode(codec)
-        except UnicodeDecodeError:
-            continue
-        return name
-    return ""
 
 
 def _parse_csv_text(label: str, text: str) -> RawTable:
     import io
     import re
 
+    shape = text_problems(label, text)
+    if shape:
+        return RawTable(label, None, problems=shape)
     try:
         frame = pd.read_csv(
             io.StringIO(text), dtype=str, keep_default_na=False, skipinitialspace=False
@@ -175,14 +159,19 @@ def _parse_csv_text(label: str, text: str) -> RawTable:
     return RawTable(label, _clean(frame))
 
 
-def _clean(frame: pd.DataFrame, restore: bool = True) -> pd.DataFrame:
-    """Strip header whitespace, make every cell text, undo formula neutralising (CSV, Excel)."""
-    frame = frame.rename(columns=lambda c: str(c).strip())
+def _clean(frame: pd.DataFrame, restore: bool = True, excel: bool = False) -> pd.DataFrame:
+    """Strip header whitespace, make every cell text, undo formula neutralising (CSV, Excel)
+    in cells and headers, and Excel's _xHHHH_ escapes (Excel)."""
+    undo = (lambda v: restore_formula(restore_xlsx(v))) if excel else restore_formula
+    frame = frame.rename(columns=lambda c: undo(str(c).strip()) if restore else str(c).strip())
     frame = frame.fillna("").astype(str)
     for column in frame.columns if restore else ():
-        quoted = frame[column].str.startswith("'").to_numpy(dtype=bool)
-        if quoted.any():
-            frame.loc[quoted, column] = frame.loc[quoted, column].map(restore_formula)
+        values = frame[column]
+        escaped = values.str.startswith("'").to_numpy(dtype=bool)
+        if excel:
+            escaped |= values.str.contains("_x", regex=False).to_numpy(dtype=bool)
+        if escaped.any():
+            frame.loc[escaped, column] = values[escaped].map(undo)
     return frame.reset_index(drop=True)
 
 
@@ -203,7 +192,7 @@ def _sheet(path: Path, sheets: dict[str, pd.DataFrame], name: str) -> RawTable:
     frame = sheets[name]
     if frame.empty and len(frame.columns) == 0:
         return RawTable(label, None, problems=[_whole(label, "sheet is empty")])
-    return RawTable(label, _clean(frame))
+    return RawTable(label, _clean(frame, excel=True))
 
 
 def _read_json(path: Path) -> tuple[RawTable, RawTable]:
@@ -216,6 +205,8 @@ def _read_json(path: Path) -> tuple[RawTable, RawTable]:
             document = json.loads(text)
         except json.JSONDecodeError as exc:
             problem = Problem(label, exc.lineno, None, f"invalid JSON: {exc.msg}")
+        except RecursionError:
+            problem = _whole(label, "invalid JSON: nested too deeply to read")
     if not problem and not isinstance(document, dict):
         problem = _whole(label, 'expected an object {"nodes": [...], "edges": [...]}')
     if problem:

@@ -307,10 +307,15 @@ def _unit_interval(raw: RawTable, text: pd.Series, column: str) -> tuple[pd.Seri
     numbers = pd.to_numeric(values, errors="coerce").astype(float).to_numpy()[codes]
     numbers = pd.Series(numbers, index=text.index)
     not_number = (stripped != "") & numbers.isna()
-    out_of_range = numbers.notna() & ~numbers.between(0, 1)
-    problems = _rows_where(
-        raw, not_number, column, lambda i: f"{stripped.iat[i]!r} is not a number"
-    ) + _rows_where(raw, out_of_range, column, lambda i: f"{stripped.iat[i]} is outside [0, 1]")
+    infinite = numbers.abs() == np.inf
+    out_of_range = numbers.notna() & ~numbers.between(0, 1) & ~infinite
+    problems = (
+        _rows_where(raw, not_number, column, lambda i: f"{stripped.iat[i]!r} is not a number")
+        + _rows_where(
+            raw, infinite, column, lambda i: f"{stripped.iat[i]!r} is not a finite number"
+        )
+        + _rows_where(raw, out_of_range, column, lambda i: f"{stripped.iat[i]} is outside [0, 1]")
+    )
     return numbers, problems
 
 

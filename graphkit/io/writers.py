@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
 import math
 from pathlib import Path
 
 import pandas as pd
 
+from graphkit.errors import InvalidInput, Problem
 from graphkit.io.atomic import atomic_file, staged_dir
-from graphkit.io.safe_csv import spreadsheet_safe
+from graphkit.io.safe_csv import CONTROL_CHARACTER, XML_ILLEGAL, write_csv, xlsx_ready
 from graphkit.model import EDGES_FILE, NODES_FILE, Bundle
 
 FORMATS = ("csv", "xlsx", "json", "graphml")
@@ -36,13 +38,26 @@ def write_bundle(bundle: Bundle, path: str | Path, fmt: str | None = None) -> Pa
 def _write_csv_folder(bundle: Bundle, folder: Path) -> None:
     with staged_dir(folder) as stage:
         for frame, name in ((bundle.nodes, NODES_FILE), (bundle.edges, EDGES_FILE)):
-            spreadsheet_safe(frame).to_csv(stage / name, index=False, float_format="%.12g")
+            write_csv(frame, stage / name, float_format="%.12g")
 
 
 def _write_excel(bundle: Bundle, path: Path) -> None:
-    with atomic_file(path) as temp, pd.ExcelWriter(temp, engine="openpyxl") as book:
-        spreadsheet_safe(bundle.nodes).to_excel(book, sheet_name="nodes", index=False)
-        spreadsheet_safe(bundle.edges).to_excel(book, sheet_name="edges", index=False)
+    """Both sheets, or InvalidInput naming every cell a sheet cannot hold (nothing written)."""
+    sheets = {}
+    problems: list[Problem] = []
+    for name, frame in (("nodes", bundle.nodes), ("edges", bundle.edges)):
+        try:
+            sheets[name] = xlsx_ready(frame, f"{path} [sheet {name}]")
+        except InvalidInput as exc:
+            problems += exc.problems
+    if problems:
+        raise InvalidInput(problems)
+    with atomic_file(path) as temp:
+        workbook = io.BytesIO()  # openpyxl's own temporary files fail inside this block too
+        with pd.ExcelWriter(workbook, engine="openpyxl") as book:
+            for name, frame in sheets.items():
+                frame.to_excel(book, sheet_name=name, index=False)
+        temp.write_bytes(workbook.getvalue())
 
 
 def _json_records(frame: pd.DataFrame) -> list[dict]:
@@ -62,7 +77,27 @@ def _write_json(bundle: Bundle, path: Path) -> None:
 
 
 def _write_graphml(bundle: Bundle, path: Path) -> None:
+    """GraphML for Gephi; a CR is written as ``&#13;`` (an XML reader would turn a raw one
+    into LF), a character XML cannot hold is refused with a named error."""
     import networkx as nx
 
+    problems = _xml_problems(bundle.nodes, f"{path} [nodes]") + _xml_problems(
+        bundle.edges, f"{path} [edges]"
+    )
+    if problems:
+        raise InvalidInput(problems)
     with atomic_file(path) as temp:
         nx.write_graphml(bundle.to_networkx(), temp, encoding="utf-8")
+        temp.write_bytes(temp.read_bytes().replace(b"\r", b"&#13;"))
+
+
+def _xml_problems(frame: pd.DataFrame, label: str) -> list[Problem]:
+    """Every header and text cell holding a character XML 1.0 cannot hold."""
+    message = CONTROL_CHARACTER.format(format="GraphML")
+    problems = [
+        Problem(label, 1, str(c), message) for c in frame.columns if XML_ILLEGAL.search(str(c))
+    ]
+    for column in frame.select_dtypes(include=["object", "string"]).columns:
+        hits = frame[column].astype(str).str.contains(XML_ILLEGAL).to_numpy().nonzero()[0]
+        problems += [Problem(label, int(i) + 2, str(column), message) for i in hits]
+    return problems

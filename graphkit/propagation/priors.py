@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from graphkit.errors import GraphError, UnknownName
+from graphkit.errors import InvalidInput, Problem, UnknownName
 from graphkit.graph.index import index_graph, score_array
 from graphkit.graph.rules import buyer_facing_mask
 from graphkit.propagation.contributions import per_source
@@ -20,17 +20,23 @@ if TYPE_CHECKING:
 
 
 def read_priors(priors: pd.DataFrame | str | Any) -> pd.DataFrame:
-    """A priors table (country, sector, expected_exposure; '*' = any), from a frame or CSV."""
+    """A priors table (country, sector, expected_exposure; '*' = any), from a frame or CSV;
+    InvalidInput naming the file, row and column of what is wrong."""
     import pandas as pd
 
-    table = priors if isinstance(priors, pd.DataFrame) else pd.read_csv(priors, comment="#")
+    if isinstance(priors, pd.DataFrame):
+        table, label = priors, "priors table"
+    else:
+        table, label = _read_priors_csv(priors), str(priors)
     missing = {"country", "sector", "expected_exposure"} - set(table.columns)
     if missing:
-        raise GraphError(f"priors table lacks column(s): {', '.join(sorted(missing))}")
+        message = f"priors table lacks column(s): {', '.join(sorted(missing))}"
+        raise InvalidInput([Problem(label, 1, None, message)])
     value = pd.to_numeric(table["expected_exposure"], errors="coerce")
     if value.isna().any() or not value.between(0, 1).all():
         row = int(np.flatnonzero(~value.between(0, 1).to_numpy())[0]) + 2
-        raise GraphError(f"priors table, row {row}: expected_exposure must be a number in 0..1")
+        message = "expected_exposure must be a number in 0..1"
+        raise InvalidInput([Problem(label, row, "expected_exposure", message)])
     return pd.DataFrame(
         {
             "country": table["country"].fillna("*").astype(str).str.strip().str.upper(),
@@ -38,6 +44,22 @@ def read_priors(priors: pd.DataFrame | str | Any) -> pd.DataFrame:
             "expected_exposure": value.astype(float),
         }
     )
+
+
+def _read_priors_csv(path: str | Any) -> pd.DataFrame:
+    """The priors CSV (lines starting with '#' are comments) as read by pandas."""
+    import io
+
+    import pandas as pd
+
+    from graphkit.io.encodings import read_utf8
+
+    text = read_utf8(path, "priors CSV file")
+    try:
+        return pd.read_csv(io.StringIO(text), comment="#")
+    except (pd.errors.ParserError, pd.errors.EmptyDataError) as exc:
+        message = f"cannot parse CSV: {exc}".replace("\n", " ")
+        raise InvalidInput([Problem(str(path), None, None, message)]) from None
 
 
 def prior_for_nodes(bundle: Bundle, priors: pd.DataFrame) -> pd.Series:

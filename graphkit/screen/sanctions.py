@@ -56,6 +56,8 @@ def read_sanctions_list(path: str | Path) -> pd.DataFrame:
     if raw.frame is None:
         raise InvalidInput(raw.problems)
     frame = raw.frame
+    if frame.empty:
+        raise InvalidInput([Problem(raw.label, None, None, "file has a header but no rows")])
     if "name" not in frame.columns:
         found = ", ".join(frame.columns) or "none"
         problem = Problem(raw.label, 1, "name", f"required column is missing (found: {found})")
@@ -150,6 +152,8 @@ def apply_sanctions(bundle: Bundle, matches: pd.DataFrame) -> Bundle:
     """Make strongly matched nodes sources: exposure = max(exposure, score / 100), with evidence."""
     import numpy as np
 
+    if not matches["strong"].any():
+        return bundle
     strong = matches[matches["strong"]].sort_values("score", ascending=False)
     best = strong.drop_duplicates("node").set_index("node")
     nodes = bundle.nodes.copy()
