@@ -167,9 +167,9 @@ def _clean(frame: pd.DataFrame, restore: bool = True, excel: bool = False) -> pd
     frame = frame.fillna("").astype(str)
     for column in frame.columns if restore else ():
         values = frame[column]
-        escaped = values.str.startswith("'").to_numpy(dtype=bool)
+        escaped = values.str.startswith("'").to_numpy(dtype=bool, copy=True)
         if excel:
-            escaped |= values.str.contains("_x", regex=False).to_numpy(dtype=bool)
+            escaped = escaped | values.str.contains("_x", regex=False).to_numpy(dtype=bool)
         if escaped.any():
             frame.loc[escaped, column] = values[escaped].map(undo)
     return frame.reset_index(drop=True)
