@@ -6,8 +6,8 @@ What a source j contributes to a target t, per mode:
   (its value added, unmapped(j) x s(j), at j; share x s(j) at the target of each of its own
   MAKES edges). The parts of all sources sum to the share score. The row of (I - A^T)^-1 for
   t is the solution y of (I - A) y = e_t, a backward solve from the target: one sparse LU of
-  the target block's upstream system (triangular outside loops, so no fill-in there) and
-  one triangular solve per target.
+  the target block's upstream system in the engine's topological order of loops
+  (triangular outside loops, so no fill-in there) and one triangular solve per target.
 - path: the best chain value from j into t, s(j) x the best product of confidences (j may
   start with an own MAKES edge): one Dijkstra on -log confidences from each target
   backwards over its upstream nodes (compiled, scipy).
@@ -150,17 +150,22 @@ def _carrying(graph, local, weight):
 
 
 def _share_rows(graph, nodes, local, ends) -> np.ndarray:
-    """Rows of (I - A^T)^-1 for the targets: solve (I - A) Y = E by one sparse LU."""
+    """Rows of (I - A^T)^-1 for the targets: solve (I - A) Y = E by one sparse LU, the nodes
+    in the order of the loop schedule (so the system is triangular outside loops and the
+    factors fill in only within loops)."""
     from scipy.sparse import csc_matrix, identity
     from scipy.sparse.linalg import splu
 
     src, dst, share = _carrying(graph, local, graph.share)
     m = len(nodes)
-    system = identity(m, format="csc") - csc_matrix((share, (src, dst)), shape=(m, m))
+    place = np.empty(m, dtype=np.int64)
+    place[np.argsort(_schedule_position(graph)[nodes], kind="stable")] = np.arange(m)
+    a = csc_matrix((share, (place[src], place[dst])), shape=(m, m))
     unit = np.zeros((m, len(ends)))
-    unit[ends, np.arange(len(ends))] = 1.0
+    unit[place[ends], np.arange(len(ends))] = 1.0
     try:
-        solved = splu(system, permc_spec="COLAMD").solve(unit)
+        lu = splu(identity(m, format="csc") - a, permc_spec="NATURAL", diag_pivot_thresh=0.0)
+        solved = lu.solve(unit)[place]
     except RuntimeError:
         raise ConvergenceError(
             "share (contributions)", 1, np.inf, "singular: a loop of shares sums to 1"
@@ -168,6 +173,14 @@ def _share_rows(graph, nodes, local, ends) -> np.ndarray:
     if not np.isfinite(solved).all():
         raise ConvergenceError("share (contributions)", 1, np.inf, "the share system is singular")
     return np.clip(solved.T, 0.0, None)
+
+
+def _schedule_position(graph: IndexedGraph) -> np.ndarray:
+    """Each node's place in the engine's topological order of loops (``graph.rounds``)."""
+    order = np.concatenate([nodes for nodes, _, _ in graph.rounds.rounds] or [np.zeros(0, int)])
+    position = np.empty(graph.n, dtype=np.int64)
+    position[order] = np.arange(len(order))
+    return position
 
 
 def _path_rows(graph, nodes, local, ends) -> np.ndarray:

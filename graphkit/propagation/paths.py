@@ -8,8 +8,8 @@ the maker's own score. Of parallel edges (same ends, same own-ness) the most con
 counts (the first of equals), as in ``explain.top_paths``.
 
 The method is one label-setting search (Dijkstra over partial paths, "labels") from every
-source at once. Each node keeps the first labels that reach it (the cheapest, in order): k
-outside loops, ``cap`` on loops. A kept label is extended along every usable edge, except
+source at once. Each node keeps the first ``cap`` labels that reach it (the cheapest, in
+order; k at first). A kept label is extended along every usable edge, except
 into a node already on it (only possible within its loop; the last ``depth`` hops are
 checked, or all of them). Outside loops this is the exact k-best merge in topological
 order. On loops a node's cheapest labels may all run through the next node, so the result
@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from graphkit.graph import buyer_facing_mask, on_loops
+from graphkit.graph import buyer_facing_mask
 from graphkit.graph.loops import components
 from graphkit.propagation.upstream import upstream_of
 
@@ -43,9 +43,9 @@ if TYPE_CHECKING:
 #: paths per target by default
 K = 5
 #: hops a kept label is checked back for the node it would enter, on the first attempts
-LOOP_CHECK_DEPTH = 32
+LOOP_CHECK_DEPTH = 6
 #: per-node label cap of the first attempt, as a multiple of k
-FIRST_CAP = 2
+FIRST_CAP = 1
 UNBOUNDED = 1 << 62
 
 
@@ -93,10 +93,8 @@ def top_paths_all(
     found: dict[int, list[tuple[float, list[int], list[int]]]] = {}
     todo = np.unique(np.asarray(targets, dtype=np.int64))
     cap, depth = max(1, FIRST_CAP * k), LOOP_CHECK_DEPTH
-    looped = on_loops(graph.n, edges.src, edges.dst)
     while len(todo):
-        caps = np.where(looped, cap, min(k, cap)).tolist()
-        search = _Search(graph, s, edges, todo, caps, depth)
+        search = _Search(graph, s, edges, todo, cap, depth)
         failed = []
         for t in todo.tolist():
             found[t], certain = search.paths_into(t, k)
@@ -104,7 +102,6 @@ def top_paths_all(
                 failed.append(t)
         todo = np.array(failed, dtype=np.int64)
         cap, depth = (UNBOUNDED if cap > 16 * k else cap * 4), UNBOUNDED
-        looped[:] = True
     return _table(graph, s, found)
 
 
@@ -138,7 +135,7 @@ def _usable_edges(graph: IndexedGraph, s: np.ndarray) -> _Edges:
 class _Search:
     """One capped label-setting search towards ``targets`` (see the module docstring)."""
 
-    def __init__(self, graph, s, edges: _Edges, targets, cap: list[int], depth: int):
+    def __init__(self, graph, s, edges: _Edges, targets, cap: int, depth: int):
         self.graph, self.s, self.cap, self.depth = graph, s, cap, depth
         inside = upstream_of(graph, targets, graph.confidence)
         self.component = components(graph.n, edges.src, edges.dst).tolist()
@@ -160,7 +157,7 @@ class _Search:
         order = count()
         while heap:
             weight, _, v, parent, edge = heapq.heappop(heap)
-            if kept_at[v] >= self.cap[v]:
+            if kept_at[v] >= self.cap:
                 self.dropped[v] = min(self.dropped[v], weight)
                 continue
             label = len(self.node)
@@ -170,7 +167,7 @@ class _Search:
                 w = dst[e]
                 if not inside[w] or self._on_path(label, w):
                     continue
-                if kept_at[w] >= self.cap[w]:
+                if kept_at[w] >= self.cap:
                     self.dropped[w] = min(self.dropped[w], weight + cost[e])
                     continue
                 heapq.heappush(heap, (weight + cost[e], next(order), w, label, ids[e]))
