@@ -195,7 +195,7 @@ def _country_names(country) -> set[str]:
 
 
 def _readable(name: str) -> bool:
-    """A name worth reading in an address: long enough, not generic, not an ambiguous short CJK word."""
+    """A name worth reading: long enough, not generic, not an ambiguous short CJK word."""
     if not name or GENERIC.match(name):
         return False
     if re.search(r"[\u3400-\u9fff\u3040-\u30ff]", name):

@@ -794,7 +794,7 @@ def _cjk_mentions(text: str, gaz: Gazetteer) -> list[Mention]:
 
 
 def _is_short_name(name: str) -> bool:
-    """A name without its own suffix ("河北", not "河北省"): followed by 村 or 小区 it is a name part."""
+    """A name without its suffix ("河北", not "河北省"): followed by 村 or 小区 it is a name part."""
     return not any(
         name.endswith(suffix) for suffix in ("省", "市", "区", "县", "旗", "州", "镇", "乡")
     )
@@ -1025,7 +1025,7 @@ def decide(mentions: list[Mention], scope: frozenset[str], gaz: Gazetteer) -> Re
 
 
 def _street_hint(mention: Mention) -> Mention:
-    """A street named after a county (伊通大街) as weak evidence, when nothing else locates the text.
+    """A street named after a county (伊通大街): weak evidence when nothing else locates the text.
 
     Cities name streets after the counties around them; streets named after provinces and
     large cities ("Dalian Road" in Shanghai) are found everywhere and stay no evidence.
