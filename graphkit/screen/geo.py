@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import dataclasses
+import gc
 import re
 import unicodedata
 from collections import defaultdict
@@ -232,11 +233,19 @@ class Mention:
     offset: int = -1
     locations: frozenset[str] = frozenset()
     primary: str = ""
+    #: each reading's weight relative to the strongest one (1.0 for a single reading)
+    shares: dict[str, float] = dataclasses.field(default_factory=dict)
+    #: some reading lies outside mainland China (a foreign place, Taiwan, Hong Kong, Macau)
+    abroad: bool = False
 
     def __post_init__(self) -> None:
         if not self.locations:
             self.locations = frozenset(e.location for e in self.entries)
             self.primary = _primary_entry(self.entries).location
+            best = max(e.weight for e in self.entries)
+            for e in self.entries:
+                self.shares[e.location] = max(self.shares.get(e.location, 0.0), e.weight / best)
+            self.abroad = any(not _mainland(loc) for loc in self.locations)
 
     def placed(self, start: int, length: int) -> Mention:
         """This segment-level mention placed in the whole text, with its position bonus."""
@@ -253,7 +262,14 @@ class Mention:
             where,
             self.locations,
             self.primary,
+            self.shares,
+            self.abroad,
         )
+
+
+def _mainland(location: str) -> bool:
+    """China itself, or a mainland province (two GB/T 2260 digits, not 71, 81, 82)."""
+    return location == "CN" or (location.isdigit() and location not in ("71", "81", "82"))
 
 
 def slug(name: str) -> str:
@@ -578,7 +594,10 @@ def _deletion_index(keys: list[str]) -> dict[str, set[str]]:
 
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    return Gazetteer()
+    """The gazetteer, built once; its objects are frozen out of the garbage collector's scans."""
+    built = Gazetteer()
+    gc.freeze()  # a million long-lived names would otherwise be re-scanned at every collection
+    return built
 
 
 def known_scope_keys() -> set[str]:
@@ -622,10 +641,6 @@ def find_mentions(text: str) -> list[Mention]:
             part, skip = f"{part} {segments[n + 1].group()}", True
         for mention in _segment_mentions(part):
             mentions.append(mention.placed(segment.start(), len(text)))
-    if "-" in text or "dong" in text.lower():
-        mentions += _korean_units(text)
-    if gaz.us_states and ZIP.search(text):
-        mentions += _us_state_zip(text, gaz)
     return mentions
 
 
@@ -665,6 +680,10 @@ def _segment_mentions(segment: str) -> tuple[Mention, ...]:
     mentions = _latin_mentions(segment, gaz)
     if not segment.isascii() and CJK_OR_HANGUL.search(segment):
         mentions += _cjk_mentions(segment, gaz)
+    if "-" in segment or " dong" in segment.lower():
+        mentions += _korean_units(segment)
+    if ZIP.search(segment):
+        mentions += _us_state_zip(segment, gaz)
     return tuple(mentions + _number_mentions(segment, gaz))
 
 
@@ -794,7 +813,7 @@ def _cjk_mentions(text: str, gaz: Gazetteer) -> list[Mention]:
 
 
 def _is_short_name(name: str) -> bool:
-    """A name without its suffix ("河北", not "河北省"): followed by 村 or 小区 it is a name part."""
+    """A name without its suffix ("河北", not "河北省"): before 村 or 小区 it is a name part."""
     return not any(
         name.endswith(suffix) for suffix in ("省", "市", "区", "县", "旗", "州", "镇", "乡")
     )
@@ -931,13 +950,6 @@ IGNORED_TYPO = "ignored (a typo match against a contrary signal)"
 IGNORED_REPEAT = "ignored (repeated)"
 
 
-def _weighed(mention: Mention, location: str) -> float:
-    """A mention's weight for one of its readings, relative to its strongest reading."""
-    best = max(e.weight for e in mention.entries)
-    here = max(e.weight for e in mention.entries if e.location == location)
-    return mention.weight * here / best
-
-
 def _ignored(mentions: list[Mention], gaz: Gazetteer) -> dict[int, str]:
     """Mentions that do not count, by index, with the reason.
 
@@ -948,7 +960,7 @@ def _ignored(mentions: list[Mention], gaz: Gazetteer) -> dict[int, str]:
     ignored: dict[int, str] = {}
     seen: set[tuple[str, frozenset[str]]] = set()
     for n, mention in enumerate(mentions):
-        key = (squash(mention.text) or mention.text, mention.locations)
+        key = (mention.text.lower(), mention.locations)
         if mention.street:
             ignored[n] = IGNORED_STREET
         elif key in seen and mention.kind not in COUNTRY_KINDS:
@@ -956,7 +968,7 @@ def _ignored(mentions: list[Mention], gaz: Gazetteer) -> dict[int, str]:
         else:
             seen.add(key)
     exact = [m for n, m in enumerate(mentions) if n not in ignored and m.kind != "postal"]
-    abroad = any(gaz.locations[loc].country != "CN" for m in exact for loc in m.locations)
+    abroad = any(m.abroad for m in exact)
     for n, mention in enumerate(mentions):
         if n in ignored:
             continue
@@ -997,24 +1009,27 @@ def decide(mentions: list[Mention], scope: frozenset[str], gaz: Gazetteer) -> Re
             support.setdefault(location, 0.0)
             continue
         for location in mention.locations:
-            support[location] += _weighed(mention, location)
+            support[location] += mention.weight * mention.shares[location]
         prominent[mention.primary] += 1
     if not support:
         return Resolution("", "", False, 0.0, _signals(mentions, None, None, ignored, gaz))
 
-    def total(location: str) -> float:
-        return support[location] + country_support.get(gaz.locations[location].country, 0.0)
+    places = gaz.locations
+    totals = {
+        loc: round(weight + country_support.get(places[loc].country, 0.0), 6)
+        for loc, weight in support.items()
+    }
 
     def rank(location: str) -> tuple[float, bool, int]:
         # a tie goes to the reading outside the scope (a false lead costs more than a miss),
         # then to the place that is the names' most prominent meaning
-        outside = gaz.locations[location].scope_key not in scope
-        return round(total(location), 6), outside, prominent[location]
+        outside = places[location].scope_key not in scope
+        return totals[location], outside, prominent[location]
 
-    ordered = sorted(support, key=rank, reverse=True)
-    winner = ordered[0]
-    rival = next((loc for loc in ordered[1:] if _rivals(loc, winner, gaz)), None)
-    best, second = total(winner), (total(rival) if rival else 0.0)
+    winner = max(totals, key=rank)
+    rivals = [loc for loc in totals if _rivals(loc, winner, gaz)]
+    rival = max(rivals, key=rank) if rivals else None
+    best, second = totals[winner], (totals[rival] if rival else 0.0)
     ambiguous = rival is not None and second >= AMBIGUITY_RATIO * best
     everything = sum(m.weight for m in counted)
     confidence = min(best, everything) / everything * strength(best) * (1 - 0.5 * second / best)
