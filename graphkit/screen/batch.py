@@ -13,7 +13,7 @@ from graphkit.io.safe_csv import neutralise_formula
 from graphkit.model import InvalidInput, Problem
 from graphkit.screen.geo import DEFAULT_SCOPE, format_evidence, resolve_address
 
-RESULT_COLUMNS = ("province", "country", "in_scope", "confidence", "evidence")
+RESULT_COLUMNS = ("province", "country", "in_scope", "confidence", "evidence", "ambiguous")
 
 
 @dataclass(frozen=True)
@@ -63,6 +63,7 @@ def _screen_row(
         "true" if res.in_scope else "false",
         f"{res.confidence:.3f}",
         format_evidence(res.evidence),
+        "true" if res.ambiguous else "false",
     ]
     return cells, res.in_scope
 
@@ -75,7 +76,7 @@ def screen_csv(
     scope: frozenset[str] = DEFAULT_SCOPE,
     on_bytes: Callable[[int], None] | None = None,
 ) -> ScreenSummary:
-    """Add province, country, in_scope, confidence, evidence to every row of a CSV file."""
+    """Add province, country, in_scope, confidence, evidence, ambiguous to every row of a CSV."""
     path, out = Path(input_path), Path(out_path)
     if not path.is_file():
         raise InvalidInput([Problem(str(path), None, None, "file not found")])

@@ -1092,6 +1092,36 @@ def _signals(
     return tuple(signals)
 
 
+@dataclass(frozen=True, slots=True)
+class NamePlace:
+    """An in-scope place a company's name starts with ("DANDONG … TRADING" -> Dandong)."""
+
+    matched: str
+    province: str
+    country: str
+
+    def __str__(self) -> str:
+        return f"company name starts with '{self.matched}'→{self.province}"
+
+
+def name_place(name: str, scope: frozenset[str] = DEFAULT_SCOPE) -> NamePlace | None:
+    """The in-scope city or county a company name starts with, if any (weak evidence)."""
+    gaz = gazetteer()
+    text = unicodedata.normalize("NFKC", name).strip()
+    first = LATIN_TOKEN.search(fold_latin(text))
+    for mention in find_mentions(text):
+        at_start = mention.offset == (first.start() if first else -2) or (
+            mention.offset < 0 and text.startswith(mention.text)
+        )
+        levels = {e.level for e in mention.entries}
+        if not at_start or mention.street or "(typo)" in mention.kind or levels == {"province"}:
+            continue
+        place = gaz.locations[mention.primary]
+        if len(mention.locations) == 1 and place.scope_key in scope:
+            return NamePlace(mention.text, place.name, place.country)
+    return None
+
+
 def format_evidence(signals: tuple[Signal, ...]) -> str:
     """Readable evidence: "city 'Dandong'→Liaoning agreed; postal '118000'→Liaoning agreed"."""
     parts = []
