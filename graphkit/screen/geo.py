@@ -85,6 +85,8 @@ BUILDING_WORDS = frozenset(
     ["building", "bldg", "bank", "hotel", "tower", "plaza", "mansion", "hospital", "clinic"]
     + ["school", "university", "restaurant", "commercial", "house", "store", "shop"]
 )
+#: admin words after which a county's bare name is read ("Zhuji City" is a county-level city)
+SUFFIXED = ("county", "city")
 #: a name right after one of these is a person's ("Dr. Dawa Khan"), never a place
 HONORIFICS = frozenset(
     ["dr", "mr", "mrs", "ms", "miss", "prof", "sheikh", "shaikh", "haji", "hajji", "sayed", "sir"]
@@ -560,8 +562,9 @@ def _world_entry(location: str, kind: str, weight: str) -> Entry:
 
 
 def _korean_spellings(mr: str, rr: str) -> set[str]:
-    """A Korean name as MR (breves folded, 'eo/eu' for ŏ/ŭ, 'h' for the aspirate mark) and RR."""
-    spellings = {mr, mr.replace("'", "h"), mr.replace("ŏ", "eo").replace("ŭ", "eu")}
+    """A Korean name as MR (breves folded, 'eo/eu' for ŏ/ŭ, 'ph/th/kh' for p'/t'/k') and RR."""
+    dprk = re.sub("([PTKptk])'", r"\1h", mr).replace("'", "")  # the DPRK's own Phyong, Thong
+    spellings = {mr, dprk, mr.replace("ŏ", "eo").replace("ŭ", "eu")}
     return {s for s in spellings | {rr} if s}
 
 
@@ -732,7 +735,7 @@ def _longest_latin(tokens, i, gaz: Gazetteer):
             break
         if joined in gaz.latin:
             best = (span, gaz.latin[joined], False)
-        elif joined in gaz.latin_with_suffix and _admin_word_at(tokens, i + span) == "county":
+        elif joined in gaz.latin_with_suffix and _admin_word_at(tokens, i + span) in SUFFIXED:
             best = (span, gaz.latin_with_suffix[joined], False)
     if best is None and len(tokens[i][0]) >= 6 and not gaz.is_known_word(tokens[i][0]):
         match = _fuzzy_lookup(tokens[i][0])
@@ -1030,9 +1033,16 @@ def decide(mentions: list[Mention], scope: frozenset[str], gaz: Gazetteer) -> Re
     rivals = [loc for loc in totals if _rivals(loc, winner, gaz)]
     rival = max(rivals, key=rank) if rivals else None
     best, second = totals[winner], (totals[rival] if rival else 0.0)
-    ambiguous = rival is not None and second >= AMBIGUITY_RATIO * best
+    # close, and nothing in the text supports the winner without also supporting the rival
+    ambiguous = (
+        rival is not None
+        and second >= AMBIGUITY_RATIO * best
+        and all(rival in m.locations for m in counted if winner in m.locations)
+    )
     everything = sum(m.weight for m in counted)
-    confidence = min(best, everything) / everything * strength(best) * (1 - 0.5 * second / best)
+    confidence = min(best, everything) / everything * strength(best)
+    if ambiguous:
+        confidence *= 1 - 0.5 * second / best
     place = gaz.locations[winner]
     in_scope = place.scope_key in scope and confidence >= MIN_CONFIDENCE
     signals = _signals(mentions, winner, rival if ambiguous else None, ignored, gaz)
