@@ -258,7 +258,7 @@ def build_world() -> None:
             names.add(city["name"])
         for name in sorted(n for n in names if _readable(n) and _squash(n) not in syllables):
             add(name, city["countrycode"], "city", weight)
-    for state in pycountry.subdivisions.get(country_code="US"):
+    for state in sorted(pycountry.subdivisions.get(country_code="US"), key=lambda s: s.code):
         if state.type == "State" or state.code == "US-DC":
             code = state.code.split("-")[1]
             rows[(code, "US")] = {"key": code, "words": "", "target": "US", "kind": "state_code"}
