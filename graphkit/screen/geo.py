@@ -970,9 +970,13 @@ def _ignored(mentions: list[Mention], gaz: Gazetteer) -> dict[int, str]:
             ignored[n] = IGNORED_REPEAT
         else:
             seen.add(key)
+    doubtful = [n for n, m in enumerate(mentions) if m.kind == "postal" or m.kind[-1] == ")"]
+    if not doubtful:
+        return ignored
     exact = [m for n, m in enumerate(mentions) if n not in ignored and m.kind != "postal"]
     abroad = any(m.abroad for m in exact)
-    for n, mention in enumerate(mentions):
+    for n in doubtful:
+        mention = mentions[n]
         if n in ignored:
             continue
         if mention.kind == "postal" and abroad:
@@ -1082,19 +1086,17 @@ def _signals(
     gaz: Gazetteer,
 ) -> tuple[Signal, ...]:
     signals = []
+    places = gaz.locations
+    country = places[winner].country if winner is not None else None
     for n, mention in enumerate(mentions):
-        same_country = (
-            mention.kind in COUNTRY_KINDS
-            and winner is not None
-            and (
-                gaz.locations[mention.entries[0].location].country == gaz.locations[winner].country
-            )
+        agreed = n not in ignored and (
+            winner in mention.locations
+            or (mention.kind in COUNTRY_KINDS and places[mention.primary].country == country)
         )
-        agreed = (winner in mention.locations or same_country) and n not in ignored
-        shown = winner if agreed else mention.primary
+        shown = places[winner if agreed else mention.primary].name
         kind = "street" if mention.street else mention.kind
         verdict = ignored.get(n) or ("agreed" if agreed else "disagreed")
-        signals.append(Signal(kind, mention.text, gaz.display(shown), agreed, verdict))
+        signals.append(Signal(kind, mention.text, shown, agreed, verdict))
     if rival is not None:
         shared = [m.text for m in mentions if winner in m.locations and rival in m.locations]
         both = f"{gaz.display(winner)} or {gaz.display(rival)}"
