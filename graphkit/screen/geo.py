@@ -249,19 +249,15 @@ class Mention:
                 self.shares[e.location] = max(self.shares.get(e.location, 0.0), e.weight / best)
             self.abroad = any(not _mainland(loc) for loc in self.locations)
 
-    def placed(self, start: int, length: int) -> Mention:
+    def placed(self, start: int, bonus: float) -> Mention:
         """This segment-level mention placed in the whole text, with its position bonus."""
-        if self.offset < 0:
-            return self
-        where = start + self.offset
-        weight = self.weight * (1.0 + POSITION_BONUS * where / max(length, 1))
         return Mention(
             self.kind,
             self.text,
             self.entries,
-            weight,
+            self.weight * (1.0 + bonus),
             self.street,
-            where,
+            start + self.offset,
             self.locations,
             self.primary,
             self.shares,
@@ -628,22 +624,42 @@ def find_mentions(text: str) -> list[Mention]:
     repeat the same city, province and country segments over and over. A name written with
     a comma ("Korea, North") is read as one segment.
     """
+    return _placed([(start, m) for start, part in _segments(text) for m in _segment_mentions(part)])
+
+
+def _segments(text: str) -> list[tuple[int, str]]:
+    """The text's comma-separated segments with their offsets ("Korea, North" kept whole)."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
-    gaz = gazetteer()
-    mentions = []
+    heads = gazetteer().comma_heads
     segments = list(SEGMENT.finditer(text))
-    skip = False
+    parts, skip = [], False
     for n, segment in enumerate(segments):
         if skip:
             skip = False
             continue
         part = segment.group()
-        tails = gaz.comma_heads.get(part.strip().casefold())
+        tails = heads.get(part.strip().casefold())
         if tails and n + 1 < len(segments) and segments[n + 1].group().strip().casefold() in tails:
             part, skip = f"{part} {segments[n + 1].group()}", True
-        for mention in _segment_mentions(part):
-            mentions.append(mention.placed(segment.start(), len(text)))
+        parts.append((segment.start(), part))
+    return parts
+
+
+def _placed(found: list[tuple[int, Mention]]) -> list[Mention]:
+    """Mentions in text order; the k-th of n Latin names weighs POSITION_BONUS * k/(n-1) more.
+
+    Latin-script addresses run from the street to the country, so a later name is the more
+    general, surer one; CJK names and numbers carry no position.
+    """
+    last = sum(m.offset >= 0 for _, m in found) - 1
+    mentions, k = [], 0
+    for start, mention in found:
+        if mention.offset < 0:
+            mentions.append(mention)
+            continue
+        mentions.append(mention.placed(start, POSITION_BONUS * k / max(last, 1)))
+        k += 1
     return mentions
 
 
@@ -924,9 +940,18 @@ def resolve_address(
 
 @lru_cache(maxsize=200_000)
 def _resolve_cached(text: str, country: str, province: str, scope: frozenset[str]) -> Resolution:
+    telling = tuple(part for _, part in _segments(text) if _segment_mentions(part))
+    return _resolve_segments(telling, country, province, scope)
+
+
+@lru_cache(maxsize=200_000)
+def _resolve_segments(
+    parts: tuple[str, ...], country: str, province: str, scope: frozenset[str]
+) -> Resolution:
+    """Resolve the segments that hold signals: "Bldg 7, Dandong" and "Bldg 9, Dandong" agree."""
     gaz = gazetteer()
-    mentions = find_mentions(text) + _hint_mentions(country, province, gaz)
-    return decide(mentions, scope, gaz)
+    found = [(0, m) for part in parts for m in _segment_mentions(part)]
+    return decide(_placed(found) + _hint_mentions(country, province, gaz), scope, gaz)
 
 
 def _hint_mentions(country: str, province: str, gaz: Gazetteer) -> list[Mention]:
