@@ -1,12 +1,16 @@
 """Address screening: resolve a messy address to a province (or country) with the evidence.
 
 Independent signals are found in the text — place names in every script and spelling,
-postal codes, phone area codes, Unified Social Credit Codes, ISO codes — each pointing at a
-*location* (a Chinese province-level division, a foreign region such as North Korea, or a
-country). Each location collects the weight of the signals that point at it; the best
-supported location wins and every signal is reported as agreeing or not. Street names
-("Dalian Road") and ethnic words ("朝鲜族") are recognised and never count as a location.
-Korean personal names are never evidence: the gazetteer only holds places.
+postal codes, phone area codes, Unified Social Credit Codes, ISO codes, Korean ward and
+district suffixes, US state and ZIP codes — each pointing at a *location* (a Chinese
+province-level division, a foreign region such as North Korea, or a country). The gazetteer
+holds China down to its townships, North Korea down to its districts, and the world's
+countries and cities (package data built by graphkit/data/build_gazetteer.py). Each location
+collects the weight of the signals that point at it; the best supported location wins, a
+close rival reading is reported as ambiguity, and every signal is reported as agreeing,
+disagreeing or ignored (a street or village named after a place, a postcode in a foreign
+address, a typo against a contrary signal, a repeat). Korean personal names are never
+evidence: the gazetteer only holds places.
 """
 
 from __future__ import annotations
