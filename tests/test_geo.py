@@ -99,9 +99,10 @@ def test_shared_district_names_are_settled_by_other_signals(text, province, in_s
 
 
 def test_conflicting_signal_is_reported_as_disagreeing():
-    res = resolve_address("Chaoyang District, Beijing")
-    assert any(not s.agreed and s.province in ("Liaoning", "Jilin") for s in res.evidence)
-    assert any(s.agreed and s.province == "Beijing" for s in res.evidence)
+    # "Chaoyang District, Beijing" no longer conflicts: Beijing's own Chaoyang District is read
+    res = resolve_address("Zhenxing District, Shanghai")
+    assert any(not s.agreed and s.province == "Liaoning" for s in res.evidence)
+    assert any(s.agreed and s.province == "Shanghai" for s in res.evidence)
 
 
 @pytest.mark.parametrize(

@@ -1,6 +1,7 @@
 import math
 
 import pandas as pd
+import pytest
 
 from graphkit.screen.geo import parse_scope
 from graphkit.screen.score import SCORE_COLUMNS, screen_nodes
@@ -114,3 +115,73 @@ def test_liaoning_port_of_lading_is_weaker_evidence_when_the_address_is_silent()
     agrees = result.loc["agrees"]
     assert agrees["in_scope"] and agrees["geo_confidence"] > 0.6
     assert agrees["geo_evidence"].endswith("agreed")
+
+
+def _places(rows):
+    frame = pd.DataFrame(rows)
+    frame["kind"] = "supplier"
+    return screen_nodes(frame).set_axis(frame["id"])
+
+
+def test_liaoning_port_counts_when_the_address_names_only_china():
+    result = _places(
+        {
+            "id": ["china_only", "cn_code"],
+            "name": ["Hongda Knitting Co", "Xinyu Garments"],
+            "address": ["China", "Room 3, Building 7"],
+            "country": ["", "CN"],
+            "port_of_lading": ["DALIAN, CHINA", "Yingkou"],
+        }
+    )
+    for node in ("china_only", "cn_code"):
+        row = result.loc[node]
+        assert row["in_scope"] and row["geo_province"] == "Liaoning"
+        assert math.isclose(row["geo_confidence"], 0.6)
+        assert "address silent" in row["geo_evidence"]
+
+
+@pytest.mark.parametrize(
+    "port",
+    ["NAMPO", "Namp'o, Korea", "Rajin", "CHONGJIN", "All Other North Korea Ports, North Korea"],
+)
+def test_north_korean_port_of_lading_is_strong_evidence(port):
+    row = _places(
+        {
+            "id": ["x"],
+            "name": ["Ocean Star Trading"],
+            "address": ["Zhongshan Road 12, Shanghai"],
+            "country": ["CN"],
+            "port_of_lading": [port],
+        }
+    ).loc["x"]
+    assert row["in_scope"] and row["geo_province"] == "North Korea"
+    assert row["geo_confidence"] >= 0.9
+    assert "goods left North Korea" in row["geo_evidence"] and "Shanghai" in row["geo_evidence"]
+
+
+def test_in_scope_city_starting_a_company_name_is_weak_evidence_when_the_address_is_silent():
+    result = _places(
+        {
+            "id": ["silent", "placed", "street"],
+            "name": [
+                "DANDONG XINGHAI TRADING CO",
+                "DANDONG XINGHAI TRADING CO",
+                "Dalian Road Fabrics",
+            ],
+            "address": ["", "88 Nanjing Road, Shanghai", ""],
+            "country": ["CN", "CN", "CN"],
+        }
+    )
+    silent = result.loc["silent"]
+    assert silent["in_scope"] and silent["geo_province"] == "Liaoning"
+    assert silent["geo_confidence"] < 0.6
+    assert "company name starts with 'DANDONG'" in silent["geo_evidence"]
+    assert "weak" in silent["geo_evidence"]
+    assert not result.loc["placed", "in_scope"]
+    assert not result.loc["street", "in_scope"]
+
+
+def test_ambiguous_reading_is_a_column():
+    result = _places({"id": ["jian", "tonghua"], "address": ["Ji'an", "Ji'an, Tonghua"]})
+    assert result.loc["jian", "geo_ambiguous"] and not result.loc["tonghua", "geo_ambiguous"]
+    assert "AMBIGUOUS" in result.loc["jian", "geo_evidence"]

@@ -19,7 +19,8 @@ def write_input(tmp_path: Path) -> Path:
         '1,"Zhenxing District, Dandong 118000",CN\n'
         '2,"Dalian Road, Shanghai",CN\n'
         '3,=HYPERLINK("x"),\n'
-        "4,Sinuiju,\n",
+        "4,Sinuiju,\n"
+        "5,Ji'an,\n",
         encoding="utf-8",
     )
     return path
@@ -47,8 +48,9 @@ def test_screen_writes_every_row_with_results(tmp_path):
     )
     assert result.exit_code == 0, result.output
     rows = read(out)
-    assert [r["id"] for r in rows] == ["1", "2", "3", "4"]
-    assert [r["in_scope"] for r in rows] == ["true", "false", "false", "true"]
+    assert [r["id"] for r in rows] == ["1", "2", "3", "4", "5"]
+    assert [r["in_scope"] for r in rows] == ["true", "false", "false", "true", "false"]
+    assert [r["ambiguous"] for r in rows] == ["false", "false", "false", "false", "true"]
     assert rows[0]["province"] == "Liaoning" and "postal '118000'" in rows[0]["evidence"]
     assert rows[3]["country"] == "KP"
     assert 0 < float(rows[0]["confidence"]) <= 1

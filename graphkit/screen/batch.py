@@ -22,7 +22,7 @@ from graphkit.io.encodings import SAMPLE, guess_encoding
 from graphkit.io.safe_csv import csv_rows
 from graphkit.screen.geo import DEFAULT_SCOPE, format_evidence, resolve_address
 
-RESULT_COLUMNS = ("province", "country", "in_scope", "confidence", "evidence")
+RESULT_COLUMNS = ("province", "country", "in_scope", "confidence", "evidence", "ambiguous")
 
 
 @dataclass(frozen=True)
@@ -105,6 +105,7 @@ def _screen_row(
         "true" if res.in_scope else "false",
         f"{res.confidence:.3f}",
         format_evidence(res.evidence),
+        "true" if res.ambiguous else "false",
     ]
     return cells, res.in_scope
 
@@ -118,7 +119,7 @@ def screen_csv(
     on_bytes: Callable[[int], None] | None = None,
     encoding: str = "utf-8",
 ) -> ScreenSummary:
-    """Add province, country, in_scope, confidence, evidence to every row of a CSV file."""
+    """Add province, country, in_scope, confidence, evidence, ambiguous to every row of a CSV."""
     path, out = Path(input_path), Path(out_path)
     if not path.is_file():
         raise InvalidInput([Problem(str(path), None, None, "file not found")])

@@ -1,18 +1,23 @@
 """Address screening: resolve a messy address to a province (or country) with the evidence.
 
 Independent signals are found in the text — place names in every script and spelling,
-postal codes, phone area codes, Unified Social Credit Codes, ISO codes — each pointing at a
-*location* (a Chinese province-level division, a foreign region such as North Korea, or a
-country). Each location collects the weight of the signals that point at it; the best
-supported location wins and every signal is reported as agreeing or not. Street names
-("Dalian Road") and ethnic words ("朝鲜族") are recognised and never count as a location.
-Korean personal names are never evidence: the gazetteer only holds places.
+postal codes, phone area codes, Unified Social Credit Codes, ISO codes, Korean ward and
+district suffixes, US state and ZIP codes — each pointing at a *location* (a Chinese
+province-level division, a foreign region such as North Korea, or a country). The gazetteer
+holds China down to its townships, North Korea down to its districts, and the world's
+countries and cities (package data built by graphkit/data/build_gazetteer.py). Each location
+collects the weight of the signals that point at it; the best supported location wins, a
+close rival reading is reported as ambiguity, and every signal is reported as agreeing,
+disagreeing or ignored (a street or village named after a place, a postcode in a foreign
+address, a typo against a contrary signal, a repeat). Korean personal names are never
+evidence: the gazetteer only holds places.
 """
 
 from __future__ import annotations
 
 import csv
 import dataclasses
+import gc
 import re
 import unicodedata
 from collections import defaultdict
@@ -27,8 +32,14 @@ MIN_CONFIDENCE = 0.25
 SCOPE_ALIASES = {"russia_far_east": "russian_far_east", "dprk": "north_korea"}
 
 NE_PROVINCES = ("21", "22", "23")
-LEVEL_RANK = {"province": 3, "city": 2, "county": 1}
-BASE_WEIGHT = {"province": 3.0, "city": 3.0, "county": 2.0}
+LEVEL_RANK = {"province": 3, "city": 2, "county": 1, "township": 0}
+BASE_WEIGHT = {"province": 3.0, "city": 3.0, "county": 2.0, "township": 1.5}
+#: a township name found in several provinces weighs this much of a unique one
+SHARED_TOWNSHIP_FACTOR = 0.3
+#: weight of a street named after a county, counted only when nothing else locates the text
+STREET_HINT_FACTOR = 0.35
+#: a runner-up with at least this share of the winner's support makes the reading ambiguous
+AMBIGUITY_RATIO = 0.6
 WEIGHTS = {
     "postal_context": 2.0,
     "postal_bare": 1.0,
@@ -38,6 +49,9 @@ WEIGHTS = {
     "iso": 3.0,
     "country": 2.0,
     "country_hint": 1.5,
+    "us_state_zip": 3.0,
+    "korean_ward": 1.5,
+    "korean_district": 2.5,
 }
 FUZZY_FACTOR = 0.7
 #: a Latin name at the end of an address weighs this much more than one at the start
@@ -64,7 +78,22 @@ STREET_WORDS = frozenset(
         "xiang",
         "alley",
         "dao",
+        "highway",
+        "hwy",
+        "expressway",
+        "gonglu",
     ]
+)
+#: a place name followed by one of these names a building or firm after it ("Koryo Bank Building")
+BUILDING_WORDS = frozenset(
+    ["building", "bldg", "bank", "hotel", "tower", "plaza", "mansion", "hospital", "clinic"]
+    + ["school", "university", "restaurant", "commercial", "house", "store", "shop"]
+)
+#: admin words after which a county's bare name is read ("Zhuji City" is a county-level city)
+SUFFIXED = ("county", "city")
+#: a name right after one of these is a person's ("Dr. Dawa Khan"), never a place
+HONORIFICS = frozenset(
+    ["dr", "mr", "mrs", "ms", "miss", "prof", "sheikh", "shaikh", "haji", "hajji", "sayed", "sir"]
 )
 DIRECTION_WORDS = frozenset(
     [
@@ -97,9 +126,16 @@ ADMIN_WORDS = {
     "xian": "county",
     "banner": "county",
 }
-CJK_STREET = re.compile(r"[东西南北中東]?(?:路|街|大街|道|大道|巷|胡同)")
+CJK_STREET = re.compile(r"[东西南北中東]?\w?(?:路|街|大街|道|大道|巷|胡同|公路)")
+#: a place word followed by one of these names a village, compound or building after the place
+CJK_NAMED_AFTER = re.compile(
+    r"(?:村|屯|组|小区|社区|花园|大厦|广场|市场|公寓|家园|新村|宾馆|酒店|饭店|商场|大楼|公司|镇|乡|街道|委)"
+)
 CJK_CHAR = re.compile(r"[\u3400-\u9fff]")
-LATIN_TOKEN = re.compile(r"[a-z]+")
+HANGUL = re.compile(r"[\uac00-\ud7af]")
+CJK_OR_HANGUL = re.compile(r"[\u3400-\u9fff\uac00-\ud7af]")
+#: letters read as words: Latin and Cyrillic ("Москва"), lower case, diacritics folded
+LATIN_TOKEN = re.compile("[a-z\u0430-\u044f\u0451]+")
 USCC_CHARS = "0123456789ABCDEFGHJKLMNPQRTUWXY"
 USCC_WEIGHTS = (1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28)
 USCC = re.compile(r"(?<![0-9A-Z])([0-9A-HJ-NPQRTUWXY]{2}\d{6}[0-9A-HJ-NPQRTUWXY]{10})(?![0-9A-Z])")
@@ -114,8 +150,33 @@ POSTAL_CONTEXT = re.compile(
 )
 NUMBER_CONTEXT = re.compile(
     r"(?:order|po|p\.o\.|invoice|inv|ref|no|item|qty|account|acct|batch|contract|tel|phone|fax"
-    r"|mobile|id|#|订单|合同|电话|编号)\W*$"
+    r"|mobile|id|#|订单|合同|电话|编号|box|postfach|pob|p\.o\.b\.|apartado|casilla|caixa postal"
+    r"|b\.p\.|信箱)\W*$"
 )
+#: a Korean ward, village or district written with its suffix: "Sochang-dong", "Saemaul 2-dong"
+KOREAN_UNIT = re.compile(
+    r"\b([a-z]+)(?:(?:[\s-]?\d{1,2})?-|\s\d{1,2}\s)"
+    r"(dong|ri|ni|li|rodongjagu|nodongjagu|guyok|kuyok|guyeok)\b"
+)
+KOREAN_UNIT_KIND = {
+    "dong": "korean_ward",
+    "ri": "korean_ward",
+    "ni": "korean_ward",
+    "li": "korean_ward",
+    "rodongjagu": "korean_district",
+    "nodongjagu": "korean_district",
+    "guyok": "korean_district",
+    "kuyok": "korean_district",
+    "guyeok": "korean_district",
+}
+#: North Korean district/county/city/province suffixes in MR, RR and English
+NK_SUFFIXES = {
+    "district": ("guyok", "kuyok", "guyeok", "district", "gu", "ku", "ward"),
+    "county": ("gun", "kun", "county"),
+    "city": ("si", "shi", "city"),
+    "province": ("do", "to", "province"),
+}
+NK_LEVEL = {"district": "county", "county": "county", "city": "city", "province": "province"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +187,8 @@ class Signal:
     matched_text: str
     province: str
     agreed: bool
+    #: "agreed", "disagreed" or why the signal did not count ("ignored (street name)"…)
+    verdict: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -137,6 +200,8 @@ class Resolution:
     in_scope: bool
     confidence: float
     evidence: tuple[Signal, ...]
+    #: two readings are close (e.g. Ji'an: 吉安 in Jiangxi or 集安 in Jilin); evidence names both
+    ambiguous: bool = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -174,28 +239,39 @@ class Mention:
     offset: int = -1
     locations: frozenset[str] = frozenset()
     primary: str = ""
+    #: each reading's weight relative to the strongest one (1.0 for a single reading)
+    shares: dict[str, float] = dataclasses.field(default_factory=dict)
+    #: some reading lies outside mainland China (a foreign place, Taiwan, Hong Kong, Macau)
+    abroad: bool = False
 
     def __post_init__(self) -> None:
         if not self.locations:
             self.locations = frozenset(e.location for e in self.entries)
             self.primary = _primary_entry(self.entries).location
+            best = max(e.weight for e in self.entries)
+            for e in self.entries:
+                self.shares[e.location] = max(self.shares.get(e.location, 0.0), e.weight / best)
+            self.abroad = any(not _mainland(loc) for loc in self.locations)
 
-    def placed(self, start: int, length: int) -> Mention:
+    def placed(self, start: int, bonus: float) -> Mention:
         """This segment-level mention placed in the whole text, with its position bonus."""
-        if self.offset < 0:
-            return self
-        where = start + self.offset
-        weight = self.weight * (1.0 + POSITION_BONUS * where / max(length, 1))
         return Mention(
             self.kind,
             self.text,
             self.entries,
-            weight,
+            self.weight * (1.0 + bonus),
             self.street,
-            where,
+            start + self.offset,
             self.locations,
             self.primary,
+            self.shares,
+            self.abroad,
         )
+
+
+def _mainland(location: str) -> bool:
+    """China itself, or a mainland province (two GB/T 2260 digits, not 71, 81, 82)."""
+    return location == "CN" or (location.isdigit() and location not in ("71", "81", "82"))
 
 
 def slug(name: str) -> str:
@@ -234,6 +310,12 @@ def _read(name: str) -> list[dict[str, str]]:
         return list(csv.DictReader(handle))
 
 
+def _rows(name: str) -> list[list[str]]:
+    """A large table's rows without its header, as plain lists (faster than dicts)."""
+    with files("graphkit").joinpath("data", name).open(encoding="utf-8") as handle:
+        return list(csv.reader(handle))[1:]
+
+
 class Gazetteer:
     """All names, codes and numbers the resolver knows, indexed for fast lookup."""
 
@@ -247,15 +329,19 @@ class Gazetteer:
         self.postal_prefecture: dict[str, str] = {}
         self.phone: dict[str, str] = {}
         self.iso: dict[str, str] = {}
+        self.us_states: frozenset[str] = frozenset()
+        #: first segment of a name written with a comma ("Korea, North") -> the segments after it
+        self.comma_heads: dict[str, set[str]] = defaultdict(set)
         self.max_tokens = 1
+        self.world_words: set[str] = set()
         self._load_provinces()
         self._load_regions()
         self._load_divisions()
         self._load_prefecture_codes()
         self._load_names("alias_names.csv")
         self._load_names("places_extra.csv")
+        self._load_north_korea()
         self._load_countries()
-        self.cjk_lengths = _lengths_by_first_char(self.cjk)
         self.deletions = _deletion_index(self._fuzzy_keys())
         self.latin_prefixes = {
             key[:n]
@@ -263,6 +349,11 @@ class Gazetteer:
             for key in index
             for n in range(1, len(key) + 1)
         }
+        self._load_townships()
+        self._load_world()
+        self.cjk_lengths = _lengths_by_first_char(self.cjk)
+        text = files("graphkit").joinpath("data", "common_words.txt").read_text("utf-8")
+        self.common_words = frozenset(text.split())
 
     # locations ---------------------------------------------------------------------------
     def _load_provinces(self) -> None:
@@ -287,10 +378,15 @@ class Gazetteer:
             key = row["region"] or iso
             self.locations.setdefault(key, Location(key, row["name"], iso))
             self.country_names[iso.lower()] = key
-            entry = Entry(key, "", "province", "country", WEIGHTS["country"])
             for name in [row["name"], *filter(None, row["aliases"].split(";"))]:
-                self._add_name(name, entry)
-                self.country_names[squash(name) or name] = key
+                self._add_country_name(name, key)
+
+    def _add_country_name(self, name: str, key: str) -> None:
+        self._add_name(name, Entry(key, "", "province", "country", WEIGHTS["country"]))
+        self.country_names[squash(name) or name] = key
+        if ", " in name:
+            head, tail = name.casefold().split(", ", 1)
+            self.comma_heads[head].add(tail)
 
     def location_of(self, target: str) -> str:
         """Location key of a gazetteer target: a GB/T 2260 code, a region key or an ISO country."""
@@ -300,8 +396,89 @@ class Gazetteer:
             self.locations[target] = Location(target, target, target)
         return target
 
+    def _load_world(self) -> None:
+        """Countries, regions and cities of the world (world.csv, built from pycountry/GeoNames).
+
+        The build folds each name already; its words are indexed as prefixes so that an
+        ordinary word costs one lookup. World names never take part in typo matching.
+        """
+        states, shared = [], {}
+        latin, cjk, locations = self.latin, self.cjk, self.locations
+        for key, words, target, kind, weight, name in _rows("world.csv"):
+            if kind == "state_code":
+                states.append(key)
+                continue
+            location = self.location_of(target)
+            if name and locations[location].name == location:
+                locations[location] = Location(location, name, target)
+            if kind == "country":
+                self.country_names[key] = location
+            entry = shared.get((location, kind, weight))
+            if entry is None:
+                entry = shared[location, kind, weight] = _world_entry(location, kind, weight)
+            index = latin if words else cjk
+            if entry not in index.get(key, ()):
+                index[key].append(entry)
+            if words:
+                self._add_prefixes(words)
+        self.us_states = frozenset(states)
+
+    def _add_prefixes(self, words: str) -> None:
+        """Index a folded name's words ("ras al khaimah") as prefixes for the token matcher."""
+        joined, tokens = "", words.split(" ")
+        for token in tokens:
+            joined += token
+            self.latin_prefixes.add(joined)
+            self.world_words.add(token)
+        self.max_tokens = max(self.max_tokens, len(tokens))
+
+    def _load_townships(self) -> None:
+        """Towns, townships and sub-districts (镇/乡/街道), by their full names only."""
+        rows = _rows("townships.csv")
+        provinces: dict[str, set[str]] = defaultdict(set)
+        for code, _county, name in rows:
+            provinces[name].add(code[:2])
+        for code, _county, name in rows:
+            if len(name) < 3 or any(e.level != "township" for e in self.cjk.get(name, ())):
+                continue
+            factor = SHARED_TOWNSHIP_FACTOR if len(provinces[name]) > 1 else 1.0
+            entry = Entry(code[:2], code, "township", "township", BASE_WEIGHT["township"] * factor)
+            self.cjk[name].append(entry)
+
+    def _load_north_korea(self) -> None:
+        """North Korean districts, counties, cities and provinces (nk_places.csv).
+
+        Each is read in Korean script and in McCune-Reischauer (with or without breves,
+        apostrophes and hyphens, and the DPRK's own 'ph/th/ch' for aspirates) and Revised
+        Romanisation, with its suffix (-guyok, -gun, -si, -do or District, County, City);
+        the bare name too where no Chinese place is spelt the same.
+        """
+        for row in _read("nk_places.csv"):
+            level = row["level"]
+            weight = BASE_WEIGHT[NK_LEVEL[level]] * float(row["weight"])
+            entry = Entry("north_korea", "", NK_LEVEL[level], level, weight)
+            self._add_name(row["hangul"], entry)
+            for base in _korean_spellings(row["mr"], row["rr"]):
+                for suffix in NK_SUFFIXES[level]:
+                    self._add_name(f"{base} {suffix}", entry)
+                bare = squash(base)
+                if row["weight"] == "1" and len(bare) >= 6 and bare not in self.latin:
+                    self._add_name(base, entry)
+
+    def is_known_word(self, token: str) -> bool:
+        """A word that names a place or is a word of one: never read as a typo of another."""
+        return (
+            token in self.latin
+            or token in self.latin_with_suffix
+            or token in self.world_words
+            or token in self.common_words
+            or token in ADMIN_WORDS
+            or token in STREET_WORDS
+        )
+
     # names -------------------------------------------------------------------------------
     def _load_divisions(self) -> None:
+        minor_short: dict[str, list[Entry]] = defaultdict(list)
         for row in _read("divisions.csv"):
             level = "city" if row["level"] == "prefecture" else row["level"]
             code, province = row["code"], row["code"][:2]
@@ -324,8 +501,16 @@ class Gazetteer:
             for name in full | (short if major else set()):
                 if len(name) >= 2:
                     self.cjk[name].append(entry)
+            for name in short - full if not major else ():
+                minor_short[name].append(entry)
             target = self.latin if major else self.latin_with_suffix
             target[row["pinyin"]].append(entry)
+        # a short name read without its suffix stands for every county so named, in any province
+        # ("Qinghe" is in Liaoning, Hebei and Jiangsu): no province is favoured by the reading
+        for index, minor in ((self.latin, self.latin_with_suffix), (self.cjk, minor_short)):
+            for key, entries in index.items():
+                if key in minor and any(e.level == "county" for e in entries):
+                    entries.extend(e for e in minor[key] if e not in entries)
 
     def _load_prefecture_codes(self) -> None:
         for row in _read("prefecture_codes.csv"):
@@ -345,16 +530,18 @@ class Gazetteer:
             weight = BASE_WEIGHT[level] * float(row["weight"])
             self._add_name(row["name"], Entry(location, row["target"], level, row["kind"], weight))
 
-    def _add_name(self, name: str, entry: Entry) -> None:
-        index = self.cjk if CJK_CHAR.search(name) else self.latin
+    def _add_name(self, name: str, entry: Entry) -> bool:
+        """Index a name; False when it already stands for this place (or has no letters)."""
+        index = self.cjk if CJK_CHAR.search(name) or HANGUL.search(name) else self.latin
         key = name if index is self.cjk else squash(name)
-        if any(e.location == entry.location and e.code == entry.code for e in index.get(key, ())):
-            return  # the same place under a name the divisions already give it
-        if index is self.cjk:
-            self.cjk[name].append(entry)
-        else:
-            self.latin[squash(name)].append(entry)
+        if not key or any(
+            e.location == entry.location and e.code == entry.code for e in index.get(key, ())
+        ):
+            return False  # the same place under a name the divisions already give it
+        index[key].append(entry)
+        if index is self.latin:
             self.max_tokens = max(self.max_tokens, len(LATIN_TOKEN.findall(fold_latin(name))))
+        return True
 
     def _fuzzy_keys(self) -> list[str]:
         """Names worth matching despite one typo: northeastern provinces and cities, North Korea."""
@@ -366,6 +553,19 @@ class Gazetteer:
 
     def display(self, location: str) -> str:
         return self.locations[location].name
+
+
+def _world_entry(location: str, kind: str, weight: str) -> Entry:
+    if kind == "country":
+        return Entry(location, "", "province", kind, WEIGHTS["country"])
+    return Entry(location, "", "city", kind, BASE_WEIGHT["city"] * float(weight))
+
+
+def _korean_spellings(mr: str, rr: str) -> set[str]:
+    """A Korean name as MR (breves folded, 'eo/eu' for ŏ/ŭ, 'ph/th/kh' for p'/t'/k') and RR."""
+    dprk = re.sub("([PTKptk])'", r"\1h", mr).replace("'", "")  # the DPRK's own Phyong, Thong
+    spellings = {mr, dprk, mr.replace("ŏ", "eo").replace("ŭ", "eu")}
+    return {s for s in spellings | {rr} if s}
 
 
 def _fuzzy_worthy(entry: Entry) -> bool:
@@ -397,7 +597,10 @@ def _deletion_index(keys: list[str]) -> dict[str, set[str]]:
 
 @lru_cache(maxsize=1)
 def gazetteer() -> Gazetteer:
-    return Gazetteer()
+    """The gazetteer, built once; its objects are frozen out of the garbage collector's scans."""
+    built = Gazetteer()
+    gc.freeze()  # a million long-lived names would otherwise be re-scanned at every collection
+    return built
 
 
 def known_scope_keys() -> set[str]:
@@ -419,17 +622,78 @@ def parse_scope(text: str | None) -> frozenset[str]:
 
 
 def find_mentions(text: str) -> list[Mention]:
-    """Every signal in the text: names (Latin and CJK) and numbers.
+    """Every signal in the text: names (Latin, CJK and Hangul), Korean units and numbers.
 
     The text is read in comma-separated segments, each looked up in a cache: import records
-    repeat the same city, province and country segments over and over.
+    repeat the same city, province and country segments over and over. A name written with
+    a comma ("Korea, North") is read as one segment.
     """
+    return _placed([(start, m) for start, part in _segments(text) for m in _segment_mentions(part)])
+
+
+def _segments(text: str) -> list[tuple[int, str]]:
+    """The text's comma-separated segments with their offsets ("Korea, North" kept whole)."""
     if not text.isascii():
         text = unicodedata.normalize("NFKC", text)
+    heads = gazetteer().comma_heads
+    segments = list(SEGMENT.finditer(text))
+    parts, skip = [], False
+    for n, segment in enumerate(segments):
+        if skip:
+            skip = False
+            continue
+        part = segment.group()
+        tails = heads.get(part.strip().casefold())
+        if tails and n + 1 < len(segments) and segments[n + 1].group().strip().casefold() in tails:
+            part, skip = f"{part} {segments[n + 1].group()}", True
+        parts.append((segment.start(), part))
+    return parts
+
+
+def _placed(found: list[tuple[int, Mention]]) -> list[Mention]:
+    """Mentions in text order; the k-th of n Latin names weighs POSITION_BONUS * k/(n-1) more.
+
+    Latin-script addresses run from the street to the country, so a later name is the more
+    general, surer one; CJK names and numbers carry no position.
+    """
+    last = sum(m.offset >= 0 for _, m in found) - 1
+    mentions, k = [], 0
+    for start, mention in found:
+        if mention.offset < 0:
+            mentions.append(mention)
+            continue
+        mentions.append(mention.placed(start, POSITION_BONUS * k / max(last, 1)))
+        k += 1
+    return mentions
+
+
+ZIP = re.compile(r"\b([A-Z]{2})\.?,?\s+(\d{5})(?:-\d{4})?\b")
+
+
+def _us_state_zip(text: str, gaz: Gazetteer) -> list[Mention]:
+    """A US state code followed by a ZIP code ("SPRING, TX 77379"): the address is in the US."""
     mentions = []
-    for segment in SEGMENT.finditer(text):
-        for mention in _segment_mentions(segment.group()):
-            mentions.append(mention.placed(segment.start(), len(text)))
+    for match in ZIP.finditer(text):
+        if match.group(1) in gaz.us_states:
+            entry = Entry("US", "", "province", "us_state_zip", WEIGHTS["us_state_zip"])
+            mentions.append(Mention("US state and ZIP", match.group(), (entry,), entry.weight))
+    return mentions
+
+
+def _korean_units(text: str) -> list[Mention]:
+    """Korean wards and districts by their suffix: -dong/-ri (Korea), -guyok/-rodongjagu (DPRK).
+
+    A ward (-dong, -ri) is Korean but not only North Korean, so it also supports South Korea
+    a little; the -guyok and -rodongjagu forms are used only in the North.
+    """
+    mentions = []
+    for match in KOREAN_UNIT.finditer(fold_latin(text)):
+        kind = KOREAN_UNIT_KIND[match.group(2)]
+        weight = WEIGHTS[kind]
+        entries = [Entry("north_korea", "", "county", kind, weight)]
+        if kind == "korean_ward":
+            entries.append(Entry("south_korea", "", "county", kind, weight * 0.5))
+        mentions.append(Mention(kind.replace("_", " "), match.group(), tuple(entries), weight))
     return mentions
 
 
@@ -437,8 +701,12 @@ def find_mentions(text: str) -> list[Mention]:
 def _segment_mentions(segment: str) -> tuple[Mention, ...]:
     gaz = gazetteer()
     mentions = _latin_mentions(segment, gaz)
-    if CJK_CHAR.search(segment):
+    if not segment.isascii() and CJK_OR_HANGUL.search(segment):
         mentions += _cjk_mentions(segment, gaz)
+    if "-" in segment or " dong" in segment.lower():
+        mentions += _korean_units(segment)
+    if ZIP.search(segment):
+        mentions += _us_state_zip(segment, gaz)
     return tuple(mentions + _number_mentions(segment, gaz))
 
 
@@ -447,6 +715,9 @@ def _latin_mentions(text: str, gaz: Gazetteer) -> list[Mention]:
     tokens = [(m.group(), m.start()) for m in LATIN_TOKEN.finditer(folded)]
     mentions, i, starts = [], 0, gaz.latin_prefixes
     while i < len(tokens):
+        if tokens[i][0] in HONORIFICS:
+            i += 3  # "Dr. Dawa Khan": a person's given name and surname
+            continue
         if tokens[i][0] not in starts and len(tokens[i][0]) < 6:
             i += 1
             continue
@@ -484,9 +755,9 @@ def _longest_latin(tokens, i, gaz: Gazetteer):
             break
         if joined in gaz.latin:
             best = (span, gaz.latin[joined], False)
-        elif joined in gaz.latin_with_suffix and _admin_word_at(tokens, i + span) == "county":
+        elif joined in gaz.latin_with_suffix and _admin_word_at(tokens, i + span) in SUFFIXED:
             best = (span, gaz.latin_with_suffix[joined], False)
-    if best is None and len(tokens[i][0]) >= 6:
+    if best is None and len(tokens[i][0]) >= 6 and not gaz.is_known_word(tokens[i][0]):
         match = _fuzzy_lookup(tokens[i][0])
         if match:
             best = (1, gaz.latin[match], True)
@@ -531,11 +802,17 @@ def _prefer_level(entries, level, tokens, i, end, gaz: Gazetteer) -> list[Entry]
 
 
 def _street_word_after(tokens, end: int) -> int | None:
-    """Index of a street word following a name (maybe after a direction word), else None."""
-    j = end
-    if j < len(tokens) and tokens[j][0] in DIRECTION_WORDS and j + 1 < len(tokens):
-        j += 1
-    return j if j < len(tokens) and tokens[j][0] in STREET_WORDS else None
+    """Index of a street or building word after a name (maybe after one more word), else None.
+
+    "Dalian Road", "Dalian West Road", "Dalian Pai Road" and "New Siping Highway" are streets;
+    "Koryo Bank Building" is a building named after a place.
+    """
+    for j in (end, end + 1):
+        if j < len(tokens) and (tokens[j][0] in STREET_WORDS or tokens[j][0] in BUILDING_WORDS):
+            return j
+        if j < len(tokens) and tokens[j][0] in ADMIN_WORDS:
+            return None
+    return None
 
 
 def _cjk_mentions(text: str, gaz: Gazetteer) -> list[Mention]:
@@ -548,13 +825,21 @@ def _cjk_mentions(text: str, gaz: Gazetteer) -> list[Mention]:
         name, after = text[i : i + length], text[i + length : i + length + 3]
         if not after.startswith("族"):
             entries = tuple(gaz.cjk[name])
-            street = CJK_STREET.match(after)
+            short = _is_short_name(name)
+            street = (CJK_STREET.match(after) or CJK_NAMED_AFTER.match(after)) if short else None
             shown = name + street.group() if street else name
             weight = max(e.weight for e in entries)
             kind = _primary_entry(entries).kind
             mentions.append(Mention(kind, shown, entries, weight, bool(street)))
         i += length
     return mentions
+
+
+def _is_short_name(name: str) -> bool:
+    """A name without its suffix ("河北", not "河北省"): before 村 or 小区 it is a name part."""
+    return not any(
+        name.endswith(suffix) for suffix in ("省", "市", "区", "县", "旗", "州", "镇", "乡")
+    )
 
 
 def _longest_cjk(text: str, i: int, gaz: Gazetteer) -> int:
@@ -659,9 +944,18 @@ def resolve_address(
 
 @lru_cache(maxsize=200_000)
 def _resolve_cached(text: str, country: str, province: str, scope: frozenset[str]) -> Resolution:
+    telling = tuple(part for _, part in _segments(text) if _segment_mentions(part))
+    return _resolve_segments(telling, country, province, scope)
+
+
+@lru_cache(maxsize=200_000)
+def _resolve_segments(
+    parts: tuple[str, ...], country: str, province: str, scope: frozenset[str]
+) -> Resolution:
+    """Resolve the segments that hold signals: "Bldg 7, Dandong" and "Bldg 9, Dandong" agree."""
     gaz = gazetteer()
-    mentions = find_mentions(text) + _hint_mentions(country, province, gaz)
-    return decide(mentions, scope, gaz)
+    found = [(0, m) for part in parts for m in _segment_mentions(part)]
+    return decide(_placed(found) + _hint_mentions(country, province, gaz), scope, gaz)
 
 
 def _hint_mentions(country: str, province: str, gaz: Gazetteer) -> list[Mention]:
@@ -680,14 +974,70 @@ def _hint_mentions(country: str, province: str, gaz: Gazetteer) -> list[Mention]
     return mentions
 
 
-COUNTRY_KINDS = ("country", "country column")
+COUNTRY_KINDS = ("country", "country column", "US state and ZIP")
+#: why a signal found in the text did not count (shown in the evidence)
+IGNORED_STREET = "ignored (street name)"
+IGNORED_POSTAL = "ignored (the text points outside China: not a Chinese postcode)"
+IGNORED_TYPO = "ignored (a typo match against a contrary signal)"
+IGNORED_REPEAT = "ignored (repeated)"
+
+
+def _ignored(mentions: list[Mention], gaz: Gazetteer) -> dict[int, str]:
+    """Mentions that do not count, by index, with the reason.
+
+    A street name never counts; a name repeated counts once; a number is a Chinese postcode
+    only when nothing else in the text points outside China; a typo match never counts
+    against an exact name that points elsewhere.
+    """
+    ignored: dict[int, str] = {}
+    seen: set[tuple[str, frozenset[str]]] = set()
+    for n, mention in enumerate(mentions):
+        key = (mention.text.lower(), mention.locations)
+        if mention.street:
+            ignored[n] = IGNORED_STREET
+        elif key in seen and mention.kind not in COUNTRY_KINDS:
+            ignored[n] = IGNORED_REPEAT
+        else:
+            seen.add(key)
+    doubtful = [n for n, m in enumerate(mentions) if m.kind == "postal" or m.kind[-1] == ")"]
+    if not doubtful:
+        return ignored
+    exact = [m for n, m in enumerate(mentions) if n not in ignored and m.kind != "postal"]
+    abroad = any(m.abroad for m in exact)
+    for n in doubtful:
+        mention = mentions[n]
+        if n in ignored:
+            continue
+        if mention.kind == "postal" and abroad:
+            ignored[n] = IGNORED_POSTAL
+        elif mention.kind.endswith("(typo)") and any(
+            not m.kind.endswith("(typo)") and not _compatible(m, mention, gaz) for m in exact
+        ):
+            ignored[n] = IGNORED_TYPO
+    return ignored
+
+
+def _compatible(other: Mention, mention: Mention, gaz: Gazetteer) -> bool:
+    """Whether two mentions can both be right: a shared place, or a country and a place in it."""
+    if other.locations & mention.locations:
+        return True
+    if other.kind not in COUNTRY_KINDS:
+        return False
+    countries = {gaz.locations[loc].country for loc in other.locations}
+    return any(gaz.locations[loc].country in countries for loc in mention.locations)
 
 
 def decide(mentions: list[Mention], scope: frozenset[str], gaz: Gazetteer) -> Resolution:
-    """Pick the best supported location and mark which signals agreed with it."""
-    counted = [m for m in mentions if not m.street]
+    """Pick the best supported location, say whether a rival reading is close, mark agreement."""
+    ignored = _ignored(mentions, gaz)
+    counted = [m for n, m in enumerate(mentions) if n not in ignored]
+    if not counted:
+        mentions = [_street_hint(m) if m.street else m for m in mentions]
+        ignored = {n: why for n, why in ignored.items() if mentions[n].street}
+        counted = [m for n, m in enumerate(mentions) if n not in ignored]
     support: dict[str, float] = defaultdict(float)
     country_support: dict[str, float] = defaultdict(float)
+    prominent: dict[str, int] = defaultdict(int)  # how often a place is a name's first meaning
     for mention in counted:
         if mention.kind in COUNTRY_KINDS:
             location = mention.entries[0].location
@@ -695,22 +1045,61 @@ def decide(mentions: list[Mention], scope: frozenset[str], gaz: Gazetteer) -> Re
             support.setdefault(location, 0.0)
             continue
         for location in mention.locations:
-            support[location] += mention.weight
-        support[mention.primary] += 0.01  # tie-break: a name's most prominent meaning
+            support[location] += mention.weight * mention.shares[location]
+        prominent[mention.primary] += 1
     if not support:
-        return Resolution("", "", False, 0.0, _signals(mentions, None, gaz))
+        return Resolution("", "", False, 0.0, _signals(mentions, None, None, ignored, gaz))
 
-    def total(location: str) -> float:
-        return support[location] + country_support.get(gaz.locations[location].country, 0.0)
+    places = gaz.locations
+    totals = {
+        loc: round(weight + country_support.get(places[loc].country, 0.0), 6)
+        for loc, weight in support.items()
+    }
 
-    winner = max(support, key=total)
+    def rank(location: str) -> tuple[float, bool, int]:
+        # a tie goes to the reading outside the scope (a false lead costs more than a miss),
+        # then to the place that is the names' most prominent meaning
+        outside = places[location].scope_key not in scope
+        return totals[location], outside, prominent[location]
+
+    winner = max(totals, key=rank)
+    rivals = [loc for loc in totals if _rivals(loc, winner, gaz)]
+    rival = max(rivals, key=rank) if rivals else None
+    best, second = totals[winner], (totals[rival] if rival else 0.0)
+    # close, and nothing in the text supports the winner without also supporting the rival
+    ambiguous = (
+        rival is not None
+        and second >= AMBIGUITY_RATIO * best
+        and all(rival in m.locations for m in counted if winner in m.locations)
+    )
     everything = sum(m.weight for m in counted)
-    confidence = round(min(total(winner), everything) / everything * strength(total(winner)), 3)
+    confidence = min(best, everything) / everything * strength(best)
+    if ambiguous:
+        confidence *= 1 - 0.5 * second / best
     place = gaz.locations[winner]
     in_scope = place.scope_key in scope and confidence >= MIN_CONFIDENCE
-    return Resolution(
-        place.name, place.country, in_scope, confidence, _signals(mentions, winner, gaz)
+    signals = _signals(mentions, winner, rival if ambiguous else None, ignored, gaz)
+    return Resolution(place.name, place.country, in_scope, round(confidence, 3), signals, ambiguous)
+
+
+def _street_hint(mention: Mention) -> Mention:
+    """A street named after a county (伊通大街): weak evidence when nothing else locates the text.
+
+    Cities name streets after the counties around them; streets named after provinces and
+    large cities ("Dalian Road" in Shanghai) are found everywhere and stay no evidence.
+    """
+    if not all(e.level == "county" for e in mention.entries):
+        return mention
+    weight = mention.weight * STREET_HINT_FACTOR
+    return dataclasses.replace(
+        mention, kind="street (weak: nothing else)", weight=weight, street=False
     )
+
+
+def _rivals(location: str, winner: str, gaz: Gazetteer) -> bool:
+    """Two readings compete unless one is the other's country (China and Liaoning agree)."""
+    a, b = gaz.locations[location], gaz.locations[winner]
+    return location != winner and a.key != b.country and b.key != a.country
 
 
 def _primary_entry(entries) -> Entry:
@@ -718,31 +1107,68 @@ def _primary_entry(entries) -> Entry:
     return max(entries, key=lambda e: (LEVEL_RANK.get(e.level, 0), e.weight))
 
 
-def _signals(mentions: list[Mention], winner: str | None, gaz: Gazetteer) -> tuple[Signal, ...]:
+def _signals(
+    mentions: list[Mention],
+    winner: str | None,
+    rival: str | None,
+    ignored: dict[int, str],
+    gaz: Gazetteer,
+) -> tuple[Signal, ...]:
     signals = []
-    for mention in mentions:
-        same_country = (
-            mention.kind in COUNTRY_KINDS
-            and winner is not None
-            and (
-                gaz.locations[mention.entries[0].location].country == gaz.locations[winner].country
-            )
+    places = gaz.locations
+    country = places[winner].country if winner is not None else None
+    for n, mention in enumerate(mentions):
+        agreed = n not in ignored and (
+            winner in mention.locations
+            or (mention.kind in COUNTRY_KINDS and places[mention.primary].country == country)
         )
-        agreed = (winner in mention.locations or same_country) and not mention.street
-        shown = winner if agreed else mention.primary
+        shown = places[winner if agreed else mention.primary].name
         kind = "street" if mention.street else mention.kind
-        signals.append(Signal(kind, mention.text, gaz.display(shown), agreed))
+        verdict = ignored.get(n) or ("agreed" if agreed else "disagreed")
+        signals.append(Signal(kind, mention.text, shown, agreed, verdict))
+    if rival is not None:
+        shared = [m.text for m in mentions if winner in m.locations and rival in m.locations]
+        both = f"{gaz.display(winner)} or {gaz.display(rival)}"
+        signals.append(Signal("ambiguous", " / ".join(shared), both, False, "two close readings"))
     return tuple(signals)
+
+
+@dataclass(frozen=True, slots=True)
+class NamePlace:
+    """An in-scope place a company's name starts with ("DANDONG … TRADING" -> Dandong)."""
+
+    matched: str
+    province: str
+    country: str
+
+    def __str__(self) -> str:
+        return f"company name starts with '{self.matched}'→{self.province}"
+
+
+def name_place(name: str, scope: frozenset[str] = DEFAULT_SCOPE) -> NamePlace | None:
+    """The in-scope city or county a company name starts with, if any (weak evidence)."""
+    gaz = gazetteer()
+    text = unicodedata.normalize("NFKC", name).strip()
+    first = LATIN_TOKEN.search(fold_latin(text))
+    for mention in find_mentions(text):
+        at_start = mention.offset == (first.start() if first else -2) or (
+            mention.offset < 0 and text.startswith(mention.text)
+        )
+        levels = {e.level for e in mention.entries}
+        if not at_start or mention.street or "(typo)" in mention.kind or levels == {"province"}:
+            continue
+        place = gaz.locations[mention.primary]
+        if len(mention.locations) == 1 and place.scope_key in scope:
+            return NamePlace(mention.text, place.name, place.country)
+    return None
 
 
 def format_evidence(signals: tuple[Signal, ...]) -> str:
     """Readable evidence: "city 'Dandong'→Liaoning agreed; postal '118000'→Liaoning agreed"."""
     parts = []
     for s in signals:
-        verdict = (
-            "ignored (street name)"
-            if s.kind == "street"
-            else ("agreed" if s.agreed else "disagreed")
-        )
-        parts.append(f"{s.kind} '{s.matched_text}'→{s.province} {verdict}")
+        if s.kind == "ambiguous":
+            parts.append(f"AMBIGUOUS: {s.province} ({s.verdict}: '{s.matched_text}')")
+        else:
+            parts.append(f"{s.kind} '{s.matched_text}'→{s.province} {s.verdict}")
     return "; ".join(parts)

@@ -1,7 +1,10 @@
 """Source score: how strongly a node is itself a source of exposure, with the reason why.
 
 An analyst's explicit `exposure` wins. Otherwise a node located in scope (see geo) scores
-geo confidence x sector factor; a node out of scope scores 0.
+geo confidence x sector factor; a node out of scope scores 0. Where the address does not
+say where the node is, the record says what it can: a Liaoning port of lading (weaker than an
+address), a North Korean port of lading (strong: the goods left North Korea), an in-scope
+city at the start of the company's name (weak, "DANDONG … TRADING").
 """
 
 from __future__ import annotations
@@ -10,8 +13,14 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from graphkit.columns import first_positions, row_codes
-from graphkit.screen.geo import DEFAULT_SCOPE, Resolution, format_evidence, resolve_address
-from graphkit.screen.ports import liaoning_port
+from graphkit.screen.geo import (
+    DEFAULT_SCOPE,
+    Resolution,
+    format_evidence,
+    name_place,
+    resolve_address,
+)
+from graphkit.screen.ports import PortSignal, port_of_lading
 from graphkit.screen.sectors import (
     SectorMatch,
     classify_by_name,
@@ -30,6 +39,7 @@ SCORE_COLUMNS = (
     "in_scope",
     "geo_confidence",
     "geo_evidence",
+    "geo_ambiguous",
     "sector",
     "sector_rule",
     "sector_factor",
@@ -39,6 +49,12 @@ SCORE_COLUMNS = (
 
 #: confidence of a location known only from a Liaoning port of lading
 PORT_CONFIDENCE = 0.6
+#: confidence of North Korea from a North Korean port of lading (the goods left from there)
+NK_PORT_CONFIDENCE = 0.9
+#: confidence of a location known only from an in-scope city starting the company's name
+NAME_CONFIDENCE = 0.35
+#: evidence kinds that say only which country a node is in, not where in it
+COUNTRY_ONLY = ("country", "country column")
 #: a sector factor at or above this marks a high-risk sector (see data/sector_factors.csv)
 HIGH_RISK_FACTOR = 1.0
 
@@ -105,34 +121,90 @@ def _each_distinct(
 
 
 def _screen_places(nodes: pd.DataFrame, scope: frozenset[str]) -> pd.DataFrame:
-    """Resolve each distinct (address, country, province, port) once; map back to the nodes."""
+    """Resolve each distinct (address, country, province, port) once and map it back; where
+    the address is silent and there is no port, each distinct company name is read once."""
+    import numpy as np
 
     def place(address: str, country: str, province: str, port: str) -> tuple:
         return _place_row(resolve_address(address, country, scope, province=province), port, scope)
 
     keys = [_text(nodes, c) for c in ("address", "country", "province", "port_of_lading")]
-    columns = ["geo_province", "geo_country", "in_scope", "geo_confidence", "geo_evidence"]
-    table = _each_distinct(keys, place, columns)
+    table = _each_distinct(keys, place, [*PLACE_COLUMNS, "silent"])
+    names = _text(nodes, "name")
+    silent = table.pop("silent").to_numpy(dtype=bool) & (names != "").to_numpy(dtype=bool)
+    if silent.any():
+        read = _each_distinct([names[silent]], lambda name: _name_row(name, scope), NAME_COLUMNS)
+        found = np.flatnonzero(silent)[read["name_place"].notna().to_numpy(dtype=bool)]
+        read = read[read["name_place"].notna()]
+        evidence = table["geo_evidence"].iloc[found].to_numpy(object)
+        cells = read[["geo_province", "geo_country", "in_scope", "geo_confidence"]]
+        table.iloc[found, :4] = cells.to_numpy(object)
+        table.iloc[found, 4] = [_joined(e, f"{p} (weak: the address is silent)")
+                                for e, p in zip(evidence, read["name_place"], strict=True)]  # fmt: skip
+        table.iloc[found, 5] = False
     table["in_scope"] = table["in_scope"].astype(bool)
+    table["geo_ambiguous"] = table["geo_ambiguous"].astype(bool)
     return table
 
 
-def _place_row(res: Resolution, port_text: str, scope: frozenset[str]) -> tuple:
-    """A resolution as table cells, with a Liaoning port of lading as weaker evidence.
+PLACE_COLUMNS = (
+    "geo_province", "geo_country", "in_scope", "geo_confidence", "geo_evidence", "geo_ambiguous",
+)  # fmt: skip
+NAME_COLUMNS = ["geo_province", "geo_country", "in_scope", "geo_confidence", "name_place"]
 
-    The port counts only where the address says nothing: goods loaded at Dalian may come
-    from anywhere in the hinterland, so an address elsewhere wins and the port is shown as
-    disagreeing.
+
+def _name_row(name: str, scope: frozenset[str]) -> tuple:
+    """An in-scope city at the start of a company name: weak evidence (NAME_CONFIDENCE)."""
+    place = name_place(name, scope)
+    if not place:
+        return ("", "", False, 0.0, None)
+    return (place.province, place.country, True, NAME_CONFIDENCE, str(place))
+
+
+def _silent(res: Resolution) -> bool:
+    """The address says nothing below China: no place, or only the country China (or nothing)."""
+    placed = any(s.agreed and s.kind not in COUNTRY_ONLY for s in res.evidence)
+    return not placed and res.country in ("", "CN")
+
+
+def _place_row(res: Resolution, port_text: str, scope: frozenset[str]) -> tuple:
+    """A resolution as table cells, with the record's own evidence where the address is silent,
+    and whether the company name may still speak (no port, address silent).
+
+    A Liaoning port counts only where the address says nothing below the country: goods
+    loaded at Dalian may come from anywhere in the hinterland, so an address elsewhere wins
+    and the port is shown as disagreeing. A North Korean port is strong evidence whatever the
+    address says. A company name starting with an in-scope city is weak evidence, used only
+    when neither address nor port says anything.
     """
-    row = (res.province, res.country, res.in_scope, res.confidence, format_evidence(res.evidence))
-    port = liaoning_port(port_text) if port_text else None
-    if port is None:
-        return row
-    if not res.province and "liaoning" in scope:
-        evidence = f"{port.evidence} agreed (address silent)"
-        return (port.province, "CN", True, PORT_CONFIDENCE, _joined(row[4], evidence))
+    row = (
+        res.province,
+        res.country,
+        res.in_scope,
+        res.confidence,
+        format_evidence(res.evidence),
+        res.ambiguous,
+    )
+    port = port_of_lading(port_text) if port_text else None
+    if port is not None:
+        return (*_with_port(row, res, port, scope), False)
+    return (*row, _silent(res))
+
+
+def _with_port(row: tuple, res: Resolution, port: PortSignal, scope: frozenset[str]) -> tuple:
+    if port.province == "North Korea" and "north_korea" in scope:
+        if res.province == "North Korea":
+            return row[:4] + (_joined(row[4], f"{port.evidence} agreed"), row[5])
+        verdict = "strong: the goods left North Korea" + (
+            f"; the address says {res.province}" if res.province else "; address silent"
+        )
+        evidence = _joined(row[4], f"{port.evidence} {verdict}")
+        return ("North Korea", "KP", True, NK_PORT_CONFIDENCE, evidence, False)
+    if port.province == "Liaoning" and _silent(res) and "liaoning" in scope:
+        evidence = f"{port.evidence} agreed (address silent below the country)"
+        return (port.province, "CN", True, PORT_CONFIDENCE, _joined(row[4], evidence), False)
     verdict = "agreed" if res.province == port.province else "disagreed (address wins)"
-    return row[:4] + (_joined(row[4], f"{port.evidence} {verdict}"),)
+    return row[:4] + (_joined(row[4], f"{port.evidence} {verdict}"), row[5])
 
 
 def _joined(evidence: str, more: str) -> str:
