@@ -139,8 +139,8 @@ def _screen_places(nodes: pd.DataFrame, scope: frozenset[str]) -> pd.DataFrame:
         evidence = table["geo_evidence"].iloc[found].to_numpy(object)
         cells = read[["geo_province", "geo_country", "in_scope", "geo_confidence"]]
         table.iloc[found, :4] = cells.to_numpy(object)
-        table.iloc[found, 4] = [_joined(e, f"{p} (weak: the address is silent)")
-                                for e, p in zip(evidence, read["name_place"], strict=True)]  # fmt: skip
+        said = zip(evidence, read["name_place"], strict=True)
+        table.iloc[found, 4] = [_joined(e, f"{p} (weak: the address is silent)") for e, p in said]
         table.iloc[found, 5] = False
     table["in_scope"] = table["in_scope"].astype(bool)
     table["geo_ambiguous"] = table["geo_ambiguous"].astype(bool)
