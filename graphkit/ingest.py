@@ -216,7 +216,7 @@ def _check_records(
     bad_date = (records["date"] != "") & dates.isna()
     flag(bad_date, "date", lambda r: f"{r['date']!r} is not a date (use YYYY-MM-DD)")
     for field in ("shipper_country", "consignee_country"):
-        records[field] = map_distinct(records[field], lambda c: _country_code(c, mapping.countries))
+        records[field] = map_distinct(records[field], lambda c: country_code(c, mapping.countries))
     return problems
 
 
@@ -245,12 +245,26 @@ def _format_hs(digits: str) -> str:
     return f"{digits[:4]}.{digits[4:6]}" if len(digits) >= 6 else digits
 
 
-def _country_code(text: str, names: dict[str, str]) -> str:
-    """ISO 3166-1 alpha-2 code for a country cell, '' when unknown."""
+def country_code(text: str, names: dict[str, str] | None = None) -> str:
+    """ISO 3166-1 alpha-2 code for a country cell ('CN', 'China', 'CHINA', 'Viet Nam'), else ''.
+
+    The mapping's [countries] table is asked first, then pycountry (ISO 3166 names, official
+    names and alpha-3 codes).
+    """
+    import pycountry
+
+    text = text.strip()
     if re.fullmatch(r"[A-Za-z]{2}", text):
         return text.upper()
     key = " ".join(re.sub(r"[^\w]+", " ", unicodedata.normalize("NFKC", text).casefold()).split())
-    return names.get(key, "")
+    if not key:
+        return ""
+    if names and key in names:
+        return names[key]
+    try:
+        return pycountry.countries.lookup(text).alpha_2
+    except LookupError:
+        return ""
 
 
 # --- parties and resolution -------------------------------------------------------------
