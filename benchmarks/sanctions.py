@@ -35,7 +35,8 @@ def recall_tables(listed, aliases: pd.DataFrame) -> None:
     )
     print("| queries | n | recall (strong or weak) | strong |\n|---|---:|---:|---:|")
     for band, group in result.groupby("band", sort=False):
-        print(f"| {band} | {len(group)} | {group['found'].mean():.3f} | {group['strong'].mean():.3f} |")
+        found, strong = group["found"].mean(), group["strong"].mean()
+        print(f"| {band} | {len(group)} | {found:.3f} | {strong:.3f} |")
     print("\n| alias_type / entity_type (similarity >= 0.8) | n | recall |\n|---|---:|---:|")
     spelling = result[result["band"] == "similarity >= 0.8"]
     for (alias, entity), group in spelling.groupby(["alias_type", "entity_type"]):
@@ -46,7 +47,9 @@ def clean_table(listed, clean: pd.DataFrame) -> None:
     matches = clean_matches(listed, clean)
     source = clean.set_index("id")["source"]
     matches["source"] = matches["node"].map(source)
-    print("\n| clean names: source | names | strong | weak | weak share |\n|---|---:|---:|---:|---:|")
+    print(
+        "\n| clean names: source | names | strong | weak | weak share |\n|---|---:|---:|---:|---:|"
+    )
     for name, group in clean.groupby("source"):
         found = matches[matches["source"] == name]
         strong = found[found["strong"]]["node"].nunique()
@@ -66,7 +69,9 @@ def speed_table(listed, names: list[str]) -> None:
     process.cdist([fold(x) for x in sample], choices, scorer=fuzz.token_sort_ratio, workers=1)
     naive = (time.process_time() - started) * n / len(sample)
     print(f"\n| whole SDN list ({len(listed.names):,} names) x {n:,} names | CPU s |\n|---|---:|")
-    print(f"| graphkit (trigram retrieval + aligned scoring), {len(matches):,} matches | {ours:.1f} |")
+    print(
+        f"| graphkit (trigram retrieval + aligned scoring), {len(matches):,} matches | {ours:.1f} |"
+    )
     print(f"| naive all pairs, rapidfuzz token_sort_ratio (1,000 measured, scaled) | {naive:.1f} |")
 
 

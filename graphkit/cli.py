@@ -265,9 +265,25 @@ def screen(
 @click.option(
     "--out", required=True, type=click.Path(path_type=str), help="Bundle folder to write."
 )
+@click.option(
+    "--preset",
+    type=click.Choice(["panjiva", "us_customs"]),
+    help="A known export layout (graphkit/data/records_mapping.toml); --mapping still applies.",
+)
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Leave out unusable records, listed in OUT/rejected_records.csv (default: exit 2).",
+)
 @FORMAT_OPTION
 def ingest_command(
-    records: str, mapping: str | None, into: str | None, out: str, output_format: str
+    records: str,
+    mapping: str | None,
+    into: str | None,
+    out: str,
+    preset: str | None,
+    skip_invalid: bool,
+    output_format: str,
 ) -> None:
     """Turn import records (bills of lading) into supplier nodes and SUPPLIES edges.
 
@@ -282,12 +298,14 @@ def ingest_command(
     """
     from graphkit.ingest import ingest
 
-    result = ingest(records, out, mapping_path=mapping, into=into)
+    result = ingest(records, out, mapping, into, preset=preset, skip_invalid=skip_invalid)
     if output_format == "json":
         print_json({"out": out, **result.stats})
         return
     report_problems(result.bundle.warnings)
     stats = result.stats
+    counts = ("records_read", "records_used", "names_merged", "skipped_self_loops", "rejected")
+    print_table([{"count": c.replace("_", " "), "n": stats[c]} for c in counts], ["count", "n"])
     click.echo(
         f"wrote {out}: {stats['records']} records -> {stats['new_nodes']} new supplier(s), "
         f"{stats['record_edges']} SUPPLIES edge(s) from records, {stats['candidates']} "
@@ -299,19 +317,42 @@ def ingest_command(
 @BUNDLE_ARG
 @click.option(
     "--list",
-    "list_path",
+    "list_paths",
     required=True,
+    multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=str),
-    help="Sanctions list: OpenSanctions targets.simple.csv, or a CSV with a 'name' column.",
+    help="Sanctions list (repeatable): OpenSanctions targets.simple.csv, FtM entities.ftm.json "
+    "(JSON lines), or a CSV with a 'name' column.",
 )
 @click.option(
     "--out",
     type=click.Path(path_type=str),
     help="Also write the bundle with strong matches made sources (exposure = match score).",
 )
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 100),
+    default=90.0,
+    show_default=True,
+    help="Score (0-100) of a strong match; short names also need an exact or corroborated match.",
+)
+@click.option(
+    "--weak",
+    type=click.FloatRange(0, 100),
+    default=80.0,
+    show_default=True,
+    help="Score (0-100) from which a match is listed for review.",
+)
 @FORMAT_OPTION
-def sanctions_command(bundle: str, list_path: str, out: str | None, output_format: str) -> None:
-    """Match node names against a sanctions list; strong matches are sources.
+def sanctions_command(
+    bundle: str,
+    list_paths: tuple[str, ...],
+    out: str | None,
+    threshold: float,
+    weak: float,
+    output_format: str,
+) -> None:
+    """Match node names against sanctions lists; strong matches are sources.
 
     \b
     Example:
@@ -321,15 +362,23 @@ def sanctions_command(bundle: str, list_path: str, out: str | None, output_forma
     from graphkit.screen.sanctions import apply_sanctions, screen_sanctions
 
     loaded = read_bundle(bundle)
-    matches = screen_sanctions(loaded.nodes, list_path)
+    matches, lists = screen_sanctions(loaded.nodes, list_paths, threshold, weak)
     if out:
         write_bundle(apply_sanctions(loaded, matches), out)
     if output_format == "json":
-        print_json(matches.to_dict("records"))
+        listed = [{"list": x.label, "sha256": x.sha256} for x in lists]
+        print_json({"lists": listed, "matches": matches.to_dict("records")})
         return
+    report_problems([p for x in lists for p in x.warnings])
     print_table(matches.to_dict("records"), list(matches.columns))
     strong = int(matches["strong"].sum())
-    click.echo(f"{strong} strong and {len(matches) - strong} weak match(es)")
+    click.echo(
+        f"{strong} strong and {len(matches) - strong} weak match(es)"
+        if len(matches)
+        else "no matches"
+    )
+    for x in lists:
+        click.echo(f"list {x.label}: sha256 {x.sha256}")
 
 
 # --- propagation commands (Propagation engine) ------------------------------------------

@@ -890,15 +890,19 @@ def write_results(
     and run.json into ``out_dir``, all or nothing (staged, then moved into place)."""
     from graphkit import __version__
     from graphkit.io.atomic import staged_dir
+    from graphkit.screen.sanctions import lists_used, with_provenance
 
     out_dir = Path(out_dir)
     run = {"graphkit_version": __version__, "parameters": exposure.params}
     if bundle is not None:
         run["bundle"] = {"origin": bundle.origin, "sha256": bundle.digest()}
+        run["sanctions_lists"] = lists_used(bundle.nodes)
     run.update(run_info or {})
     as_dicts = {node: [p.as_dict() for p in found] for node, found in paths.items()}
     with staged_dir(out_dir) as stage:
-        _safe_csv(exposure_rows(exposure.table), stage / "exposures.csv")
+        rows = exposure_rows(exposure.table)
+        rows = with_provenance(rows, bundle.nodes) if bundle is not None else rows
+        _safe_csv(rows, stage / "exposures.csv")
         _safe_csv(exposure.contributions, stage / "contributions.csv")
         _write_json(as_dicts, stage / "paths.json")
         _write_json(run, stage / "run.json")

@@ -60,9 +60,17 @@ def exposed_products(table: pd.DataFrame, mode: str) -> pd.DataFrame:
     return exposed.sort_values(mode, ascending=False, kind="stable")
 
 
-def clean_products(table: pd.DataFrame, mode: str) -> pd.DataFrame:
+def clean_products(table: pd.DataFrame, mode: str, bundle: Bundle | None = None) -> pd.DataFrame:
+    """Buyer-facing nodes not exposed; with ``bundle``, only those with mapped inputs."""
     facing = table[table["buyer_facing"]]
-    return facing[~(facing[mode].fillna(0) > EXPOSED_ABOVE)]
+    clean = facing[~(facing[mode].fillna(0) > EXPOSED_ABOVE)]
+    return clean if bundle is None else clean[clean.index.isin(bundle.edges["target"])]
+
+
+def unmapped_products(table: pd.DataFrame, mode: str, bundle: Bundle) -> pd.DataFrame:
+    """Buyer-facing nodes not exposed that have no mapped input: unknown, never "clean"."""
+    clean = clean_products(table, mode)
+    return clean[~clean.index.isin(bundle.edges["target"])]
 
 
 def summary(data: ReportInput) -> dict[str, Any]:
@@ -190,8 +198,13 @@ def plots(data: ReportInput) -> dict[str, str]:
 
 def report_context(data: ReportInput) -> dict[str, Any]:
     """Everything both the HTML and the Markdown report show."""
-    clean = clean_products(data.table, data.mode)
+    from graphkit.screen.sanctions import lists_used
+
+    clean = clean_products(data.table, data.mode, data.bundle)
+    unmapped = unmapped_products(data.table, data.mode, data.bundle)
     return {
+        "unmapped": [{"id": i, "name": r.get("name", "") or i} for i, r in unmapped.iterrows()],
+        "sanctions_lists": lists_used(data.bundle.nodes),
         "bundle": data.bundle.origin,
         "bundle_hash": data.bundle.digest(),
         "generated": data.generated,
@@ -266,6 +279,12 @@ def render_report_markdown(data: ReportInput) -> str:
         lines += _md_product(p, c["mode"])
     lines += ["## Clean products", ""]
     lines += [f"- {_md(p['name'])} ({_code(p['id'])})" for p in c["clean"]] or ["- none"]
+    lines += ["", "## No mapped inputs", "", "Not exposed as far as mapped; nothing is known of "
+              "their inputs.", ""]  # fmt: skip
+    lines += [f"- {_md(p['name'])} ({_code(p['id'])})" for p in c["unmapped"]] or ["- none"]
+    lines += ["", "## Sanctions lists used", ""]
+    lines += [f"- {_md(x['list'])}: sha256 {_code(x['sha256'])}" for x in c["sanctions_lists"]]
+    lines += [] if c["sanctions_lists"] else ["- none"]
     lines += ["", "## Map next", ""]
     lines += _md_table(c["map_next"]) or ["No priors given: no map-next list."]
     lines += ["", "## Data quality", ""]

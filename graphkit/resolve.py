@@ -289,7 +289,8 @@ def pinyin_form(normalised: str) -> str:
             break
         industry.insert(0, found[1])
         rest = rest[: -len(found[0])]
-    return " ".join(["".join(lazy_pinyin(rest)), *industry])
+    form = " ".join(["".join(lazy_pinyin(rest)), *industry])
+    return form if form.isascii() else ""
 
 
 def compare_normalised(norm_a: str, norm_b: str, place_a: str = "", place_b: str = "") -> Decision:

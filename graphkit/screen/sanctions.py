@@ -490,8 +490,13 @@ def _verdict(
 ) -> tuple[bool, str]:
     """Whether a match is strong, and the reason in words."""
     tokens = name_tokens(query.names[q])
-    similar = "names equal after normalisation" if not differing and score >= 99.95 else (
-        f"similar names, score {score:.0f}" + (f" ({', '.join(differing[:4])})" if differing else "")
+    similar = (
+        "names equal after normalisation"
+        if not differing and score >= 99.95
+        else (
+            f"similar names, score {score:.0f}"
+            + (f" ({', '.join(differing[:4])})" if differing else "")
+        )
     )
     agrees, conflicts = _corroboration(query, q, entry)
     long = len(tokens) >= 2 and sum(map(len, tokens)) >= LONG_NAME_CHARS
@@ -530,8 +535,8 @@ def _corroboration(query: Query, q: int, entry: pd.Series) -> tuple[str, str]:
 
 
 def _address_agrees(address: str, listed: str) -> bool:
-    from rigour.addresses import normalize_address
     from rapidfuzz import fuzz
+    from rigour.addresses import normalize_address
 
     other = normalize_address(listed) or ""
     return bool(other) and fuzz.token_set_ratio(address, other) >= 90
@@ -545,7 +550,9 @@ def node_query(nodes: pd.DataFrame) -> Query:
     named = nodes[nodes["name"].fillna("").str.strip() != ""]
 
     def column(name: str) -> list[str]:
-        return list(named[name].fillna("").astype(str)) if name in named.columns else [""] * len(named)
+        return (
+            list(named[name].fillna("").astype(str)) if name in named.columns else [""] * len(named)
+        )
 
     return Query(
         list(named["id"]), list(named["name"]), column("country"), column("address"),
@@ -600,6 +607,27 @@ def sanctions_evidence(row: dict) -> str:
         f"matched name {row['sanctions_name']!r}, score {row['sanctions_score']} "
         f"({row.get('sanctions_reason', '')})"
     )
+
+
+def listed_evidence(nodes: pd.DataFrame, evidence: pd.Series, explicit: np.ndarray) -> pd.Series:
+    """Source evidence naming the list entry where an explicit exposure came from a list."""
+    if "sanctions_entity" not in nodes.columns:
+        return evidence
+    listed = [sanctions_evidence(row) for row in nodes.fillna("").to_dict("records")]
+    score = evidence.str.replace(" given by the analyst", "", regex=False)
+    named = [f"{s} from {text}" if text else "" for s, text in zip(score, listed)]
+    use = explicit & (nodes["sanctions_entity"].fillna("").to_numpy() != "")
+    return evidence.where(~use, named)
+
+
+def with_provenance(rows: pd.DataFrame, nodes: pd.DataFrame) -> pd.DataFrame:
+    """Result rows (indexed by node id) with the nodes' sanctions provenance columns, if any."""
+    present = [c for c in PROVENANCE if c in nodes.columns]
+    if not present:
+        return rows
+    by_id = nodes.set_index("id")[present].fillna("")
+    joined = rows.merge(by_id, left_on="id", right_index=True, how="left")
+    return joined.fillna({c: "" for c in present})
 
 
 def lists_used(nodes: pd.DataFrame) -> list[dict[str, str]]:

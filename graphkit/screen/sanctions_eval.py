@@ -1,4 +1,4 @@
-"""Evaluate sanctions matching on labelled files (alias queries, clean names), as the README reports.
+"""Evaluate sanctions matching on labelled alias queries and clean names (README figures).
 
 * ``alias_recall``: for each alias query, the alias is removed from its entity's names first,
   then matched; a hit is the expected entity among the strong or weak matches.
@@ -29,7 +29,6 @@ def alias_recall(
     weak: float = WEAK_SCORE,
 ) -> pd.DataFrame:
     """Per alias query: found (expected entity matched), strong, best score of the entity."""
-    import numpy as np
 
     entity = listed.entries["id"].to_numpy()[listed.names["entry"].to_numpy()]
     keyed = listed.names["name"].str.casefold().to_numpy()

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 from graphkit.screen.geo import DEFAULT_SCOPE, Resolution, format_evidence, resolve_address
 from graphkit.screen.ports import liaoning_port
+from graphkit.screen.sanctions import listed_evidence
 from graphkit.screen.sectors import classify_sector, load_factors
 
 if TYPE_CHECKING:
@@ -80,6 +81,7 @@ def screen_nodes(
             result["score_basis"], result["source_score"], result.to_dict("records"), strict=True
         )
     ]
+    result["score_evidence"] = listed_evidence(nodes, result["score_evidence"], explicit)
     return result[list(SCORE_COLUMNS)]
 
 
