@@ -92,5 +92,4 @@ def name_tokens(name: str, person: bool = False) -> tuple[str, ...]:
 
     folded = fold(name)
     kept = remove_person_prefixes(folded) if person else remove_org_types(folded, replacement="")
-    tokens = tuple(kept.split()) or tuple(folded.split())
-    return tokens[:MAX_TOKENS]
+    return tuple(kept.split() or folded.split())[:MAX_TOKENS]

@@ -30,6 +30,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -66,9 +67,8 @@ MIN_TOKEN_SIMILARITY = 0.6
 PHONETIC_SIMILARITY = 0.9
 #: the most an industry or generic word ('cement', 'trading') weighs (a rare name word: ~10)
 GENERIC_WEIGHT = 2.0
-#: a token in a larger share of the list's names than this is not distinctive
-COMMON_SHARE = 0.002
 PERSON = "Person"
+_DIGITS = re.compile(r"\d+")
 
 MATCH_COLUMNS = [
     "node",
@@ -237,8 +237,10 @@ class Weights:
 
     idf: dict[str, float]
     default: float
-    #: industry and generic words (graphkit/data/company_words.toml): never weigh much
+    #: industry words and legal forms rigour keeps ('company'; graphkit/data/company_words.toml)
     generic: frozenset[str] = frozenset()
+    #: industry words only: names whose industry words all differ are other businesses
+    industry: frozenset[str] = frozenset()
 
     def of(self, token: str) -> float:
         weight = self.idf.get(token, self.default)
@@ -256,7 +258,8 @@ def token_weights(token_lists: list[tuple[str, ...]]) -> Weights:
     counts = Counter(t for tokens in token_lists for t in set(tokens))
     n = max(len(token_lists), 1)
     idf = {t: math.log1p(n / c) for t, c in counts.items()}
-    return Weights(idf, math.log1p(n), words().generic)
+    lists = words()
+    return Weights(idf, math.log1p(n), lists.generic | lists.legal_forms, lists.generic)
 
 
 @lru_cache(maxsize=1_000_000)
@@ -299,8 +302,9 @@ def name_score(
 ) -> tuple[float, list[str]]:
     """Score 0..100 of two token tuples and the aligned pairs that differ (for the reason)."""
     a, b = _joined_tokens(a, b), _joined_tokens(b, a)
-    if not a or not b:
-        return 0.0, []
+    numbers = _DIGITS.findall(" ".join(a)), _DIGITS.findall(" ".join(b))
+    if not a or not b or (all(numbers) and numbers[0] != numbers[1]):
+        return 0.0, []  # no name, or other numbers: No.1 / No.2 are two sites
     pairs = sorted(
         ((_token_similarity(x, y, person), i, j) for i, x in enumerate(a) for j, y in enumerate(b)),
         reverse=True,
@@ -316,7 +320,7 @@ def name_score(
         matched += similarity * (weights.of(a[i]) + weights.of(b[j]))
         if a[i] != b[j]:
             differing.append(f"{a[i]!r}~{b[j]!r}")
-    if _other_business(a, b, used_a, weights.generic):
+    if _other_business(a, b, used_a, weights.industry):
         return 0.0, differing
     total = sum(map(weights.of, a)) + sum(map(weights.of, b))
     aligned = 100.0 * matched / total
@@ -457,7 +461,7 @@ def match_names(
                 best[entry] = (score, differing, tokens[position], position)
         for entry, (score, differing, l_tokens, position) in best.items():
             strong, reason = _verdict(query, q, entries.loc[entry], score, differing, threshold)
-            strong = strong and _distinctive(l_tokens, weights, len(tokens), reason)
+            strong = strong and _distinctive(l_tokens, weights, reason)
             rows.append(
                 (
                     query.ids[q],
@@ -479,10 +483,11 @@ def match_names(
     )
 
 
-def _distinctive(tokens: tuple[str, ...], weights: Weights, n: int, reason: str) -> bool:
-    """A name of common words only ('trading company') is strong only when corroborated."""
-    rare = math.log1p(1 / COMMON_SHARE)
-    return "agree" in reason or "equal" in reason or any(weights.of(t) >= rare for t in tokens)
+def _distinctive(tokens: tuple[str, ...], weights: Weights, reason: str) -> bool:
+    """A name of industry words only ('trading company') is strong only when corroborated."""
+    generic = weights.generic
+    named = any(t not in generic and t.removesuffix("s") not in generic for t in tokens)
+    return named or "agrees" in reason
 
 
 def _verdict(
@@ -613,7 +618,7 @@ def listed_evidence(nodes: pd.DataFrame, evidence: pd.Series, explicit: np.ndarr
     """Source evidence naming the list entry where an explicit exposure came from a list."""
     if "sanctions_entity" not in nodes.columns:
         return evidence
-    listed = [sanctions_evidence(row) for row in nodes.fillna("").to_dict("records")]
+    listed = [sanctions_evidence(row) for row in nodes.astype(object).fillna("").to_dict("records")]
     score = evidence.str.replace(" given by the analyst", "", regex=False)
     named = [f"{s} from {text}" if text else "" for s, text in zip(score, listed)]
     use = explicit & (nodes["sanctions_entity"].fillna("").to_numpy() != "")
