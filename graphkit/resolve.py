@@ -51,6 +51,8 @@ CANDIDATE_SCORE = 80.0
 TYPO_MIN_LENGTH = 5
 #: wordfreq Zipf frequency from which a token is a real word and never spelling-corrected
 REAL_WORD_ZIPF = 2.5
+#: pinyin readings of a Chinese name tried against a Latin one (polyphonic characters)
+MAX_READINGS = 16
 #: characters of a name unit used for blocking keys (its deletions grow with the square)
 MAX_UNIT_CHARS = 32
 #: blocking keys shared by more names than this are skipped (too common to discriminate)
@@ -273,15 +275,18 @@ def compare(name_a: str, name_b: str, place_a: str = "", place_b: str = "") -> D
 
 
 @cache
-def pinyin_form(normalised: str) -> str:
-    """A normalised Chinese name written as its pinyin trade name and English industry words.
+def pinyin_forms(normalised: str) -> tuple[str, ...]:
+    """A normalised Chinese name as pinyin trade name + English industry words, one form per
+    reading of its polyphonic characters (at most MAX_READINGS; the commonest first).
 
-    '丹东华鑫服装' -> 'dandonghuaxin garment'; '' when the name is not all Chinese.
+    '丹东华鑫服装' -> ('dandonghuaxin garment',); () when the name is not all Chinese.
     """
-    from pypinyin import lazy_pinyin
+    from itertools import islice, product
+
+    from pypinyin import Style, pinyin
 
     if not _CJK_RUN.fullmatch(normalised or "-"):
-        return ""
+        return ()
     rest, industry = normalised, []
     while True:
         found = next(((zh, en) for zh, en in words().industry_zh if rest.endswith(zh)), None)
@@ -289,21 +294,30 @@ def pinyin_form(normalised: str) -> str:
             break
         industry.insert(0, found[1])
         rest = rest[: -len(found[0])]
-    form = " ".join(["".join(lazy_pinyin(rest)), *industry])
-    return form if form.isascii() else ""
+    readings = [r[:2] for r in pinyin(rest[:MAX_TOKENS], style=Style.NORMAL, heteronym=True)]
+    forms = (" ".join(["".join(c), *industry]) for c in product(*readings))
+    return tuple(f for f in islice(forms, MAX_READINGS) if f.isascii())
+
+
+def pinyin_form(normalised: str) -> str:
+    """The commonest reading of pinyin_forms ('' when not a Chinese name)."""
+    forms = pinyin_forms(normalised)
+    return forms[0] if forms else ""
 
 
 def compare_normalised(norm_a: str, norm_b: str, place_a: str = "", place_b: str = "") -> Decision:
     """compare() on names already normalised; a Chinese name is compared with a Latin one in
-    its pinyin form (pinyin_form)."""
-    pinyin_a, pinyin_b = pinyin_form(norm_a), pinyin_form(norm_b)
-    if bool(pinyin_a) != bool(pinyin_b) and norm_a and norm_b:
-        decision = _compare(pinyin_a or norm_a, pinyin_b or norm_b, place_a, place_b)
-        if decision.verdict == MERGE:
-            reason = f"pinyin of the Chinese name: {decision.reason}"
-            return Decision(MERGE, decision.score, reason, decision.veto)
-        return Decision(DIFFERENT, decision.score, decision.reason, decision.veto)
-    return _compare(norm_a, norm_b, place_a, place_b)
+    each of its pinyin forms (pinyin_forms)."""
+    forms_a, forms_b = pinyin_forms(norm_a), pinyin_forms(norm_b)
+    if bool(forms_a) == bool(forms_b) or not norm_a or not norm_b:
+        return _compare(norm_a, norm_b, place_a, place_b)
+    decisions = [
+        _compare(a, b, place_a, place_b) for a in forms_a or (norm_a,) for b in forms_b or (norm_b,)
+    ]
+    best = next((d for d in decisions if d.verdict == MERGE), decisions[0])
+    if best.verdict == MERGE:
+        return Decision(MERGE, best.score, f"pinyin of the Chinese name: {best.reason}", best.veto)
+    return Decision(DIFFERENT, best.score, best.reason, best.veto)
 
 
 def _compare(norm_a: str, norm_b: str, place_a: str, place_b: str) -> Decision:
