@@ -73,6 +73,7 @@ FIELDS = (
 BLOCKS = {"shipper_block": "shipper", "consignee_block": "consignee"}
 CANDIDATES_FILE = "match_candidates.csv"
 REJECTED_FILE = "rejected_records.csv"
+REJECTED_COLUMNS = ["row", "column", "reason"]
 #: party names that say nobody ("to be named", withheld)
 PLACEHOLDERS = frozenset({"tbn", "tba", "n a", "na", "none", "unknown", "withheld", "confidential"})
 #: a block line this long was probably wrapped, so a next line without digits continues the name
@@ -172,8 +173,6 @@ def read_records(
     With ``skip_invalid`` the records with an error are left out instead and listed in
     ``attrs["rejected"]`` (row, column, reason); ``attrs["read"]`` counts the rows read.
     """
-    import pandas as pd
-
     from graphkit.io.tables import read_csv_table
 
     mapping = mapping or load_mapping()
@@ -198,9 +197,7 @@ def read_records(
     if errors and not skip_invalid:
         raise InvalidInput(problems)
     bad = records["row"].isin({p.row for p in errors})
-    rejected = pd.DataFrame(
-        [(p.row, p.column or "", p.message) for p in errors], columns=["row", "column", "reason"]
-    )
+    rejected = [(p.row, p.column or "", p.message) for p in errors]
     read = len(records)
     records = records[~bad].drop(columns=list(BLOCKS)).reset_index(drop=True)
     warnings = [p for p in problems if p.severity == WARNING]
@@ -354,7 +351,7 @@ def country_code(text: str, names: dict[str, str] | None = None) -> str:
     """ISO 3166-1 alpha-2 code for a country cell ('CN', 'China', 'CHINA', 'Viet Nam'), else ''.
 
     The mapping's [countries] table is asked first, then pycountry (ISO 3166 names, official
-    names and alpha-3 codes).
+    names and alpha-3 codes, then its fuzzy search: 'Russia').
     """
     import pycountry
 
@@ -368,6 +365,10 @@ def country_code(text: str, names: dict[str, str] | None = None) -> str:
         return names[key]
     try:
         return pycountry.countries.lookup(text).alpha_2
+    except LookupError:
+        pass
+    try:
+        return pycountry.countries.search_fuzzy(text)[0].alpha_2
     except LookupError:
         return ""
 
@@ -499,7 +500,7 @@ def records_to_bundle(records: pd.DataFrame, into: Bundle | None = None) -> Inge
     stats = {
         "records_read": int(records.attrs.get("read", len(records))),
         "records_used": len(records) - len(self_links),
-        "names_merged": int(found["name"].nunique() - found["node"].nunique()),
+        "names_merged": int(found.groupby("node")["name"].nunique().sub(1).sum()),
         "skipped_self_loops": len(self_links),
         "rejected": len(records.attrs.get("rejected", [])),
         "records": len(records),
@@ -796,6 +797,8 @@ def ingest(
     (and rejected_records.csv with ``skip_invalid``) together, or nothing at all when
     anything fails.
     """
+    import pandas as pd
+
     from graphkit.io import read_bundle, write_bundle
     from graphkit.io.atomic import staged_dir
     from graphkit.io.safe_csv import spreadsheet_safe
@@ -807,6 +810,6 @@ def ingest(
         write_bundle(result.bundle, stage, "csv")
         spreadsheet_safe(result.candidates).to_csv(stage / CANDIDATES_FILE, index=False)
         if skip_invalid:
-            rejected = records.attrs["rejected"]
+            rejected = pd.DataFrame(records.attrs["rejected"], columns=REJECTED_COLUMNS)
             spreadsheet_safe(rejected).to_csv(stage / REJECTED_FILE, index=False)
     return result
