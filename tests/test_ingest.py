@@ -380,3 +380,20 @@ def test_hundred_kilobyte_name_is_cut_with_a_warning_and_bounded(tmp_path):
     tracemalloc.stop()
     assert peak < 200 * 2**20
     assert any("characters: only its start is matched" in p.message for p in result.bundle.warnings)
+
+
+def test_buyer_without_mapped_inputs_is_not_reported_clean(tmp_path):
+    import shutil
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(Path(__file__).parent / "data" / "tiny", bundle)
+    with (bundle / "nodes.csv").open("a", encoding="utf-8") as nodes:
+        nodes.write("lonely,supplier,Lonely Buyer Inc,,US,,,,,\n")
+    completed = run_cli("run", str(bundle), "--out", str(tmp_path / "run"))
+    assert completed.returncode in (0, 1), completed.stderr
+    report = next((tmp_path / "run").rglob("report.md")).read_text(encoding="utf-8")
+    clean = report.split("## Clean products")[1].split("## No mapped inputs")[0]
+    unmapped = report.split("## No mapped inputs")[1].split("##")[0]
+    assert "Lonely Buyer Inc" in unmapped and "Lonely Buyer Inc" not in clean
+    html = next((tmp_path / "run").rglob("report.html")).read_text(encoding="utf-8")
+    assert 'id="unmapped"' in html and "Lonely Buyer Inc" in html.split('id="unmapped"')[1]
