@@ -241,6 +241,8 @@ class Weights:
     generic: frozenset[str] = frozenset()
     #: industry words only: names whose industry words all differ are other businesses
     industry: frozenset[str] = frozenset()
+    #: legal forms rigour keeps ('co', 'company')
+    legal: frozenset[str] = frozenset()
 
     def of(self, token: str) -> float:
         weight = self.idf.get(token, self.default)
@@ -259,7 +261,9 @@ def token_weights(token_lists: list[tuple[str, ...]]) -> Weights:
     n = max(len(token_lists), 1)
     idf = {t: math.log1p(n / c) for t, c in counts.items()}
     lists = words()
-    return Weights(idf, math.log1p(n), lists.generic | lists.legal_forms, lists.generic)
+    return Weights(
+        idf, math.log1p(n), lists.generic | lists.legal_forms, lists.generic, lists.legal_forms
+    )
 
 
 @lru_cache(maxsize=1_000_000)
@@ -322,7 +326,12 @@ def name_score(
             differing.append(f"{a[i]!r}~{b[j]!r}")
     if _other_business(a, b, used_a, weights.industry):
         return 0.0, differing
-    total = sum(map(weights.of, a)) + sum(map(weights.of, b))
+    total = sum(
+        weights.of(t)
+        for tokens, used in ((a, used_a), (b, used_b))
+        for i, t in enumerate(tokens)
+        if i in used or t not in weights.legal
+    )  # a legal form on one side only ('co' vs none) costs nothing
     aligned = 100.0 * matched / total
     plain = _plain_score(a, b) if aligned >= PLAIN_NEEDS_ALIGNED else 0.0
     score = max(aligned, plain)
