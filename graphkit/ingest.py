@@ -23,12 +23,14 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from graphkit.errors import WARNING, InvalidInput, Problem
 from graphkit.model import SUPPLIER, SUPPLIES, Bundle
+from graphkit.names import MAX_NAME_CHARS
 from graphkit.resolve import (
     Resolution,
     compact,
@@ -36,6 +38,7 @@ from graphkit.resolve import (
     normalise_name,
     place_of,
     resolve_names,
+    strip_to_order,
 )
 from graphkit.screen.ports import liaoning_port
 
@@ -67,7 +70,15 @@ FIELDS = (
     "port_of_lading",
     "port_of_discharge",
 )
+#: columns holding a printed party block (name lines, then address lines); see split_block
+BLOCKS = {"shipper_block": "shipper", "consignee_block": "consignee"}
 CANDIDATES_FILE = "match_candidates.csv"
+REJECTED_FILE = "rejected_records.csv"
+REJECTED_COLUMNS = ["row", "column", "reason"]
+#: party names that say nobody ("to be named", withheld)
+PLACEHOLDERS = frozenset({"tbn", "tba", "n a", "na", "none", "unknown", "withheld", "confidential"})
+#: a block line this long was probably wrapped, so a next line without digits continues the name
+WRAP_WIDTH = 30
 #: record ids listed per edge before "(+N more)"
 MAX_EVIDENCE_IDS = 50
 #: name variants listed per node in merged_from
@@ -75,14 +86,18 @@ MAX_VARIANTS = 10
 CONFIDENCE = {"exact": 0.9, "normalised": 0.8, "other script": 0.7, "variant": 0.6}
 _NUMBER_JUNK = re.compile(r"[\s,$€£¥]|usd|kgs?|kilograms?", re.IGNORECASE)
 _HAS_CJK = re.compile(r"[\u3400-\u9fff\uac00-\ud7af]")
+#: a provider's classifier prefix: 'Classified: 2523.21' (Panjiva assigns the HS code)
+_CLASSIFIED = re.compile(r"^\s*classified\s*:\s*", re.IGNORECASE)
 
 
 @dataclass
 class Mapping:
-    """Which column of the records file holds each field, and country names to ISO codes."""
+    """Which column of the records file holds each field, country names to ISO codes, and
+    values for fields the layout lacks (a preset's defaults)."""
 
     columns: dict[str, list[str]]
     countries: dict[str, str]
+    defaults: dict[str, str] = dataclass_field(default_factory=dict)
 
 
 @dataclass
@@ -97,17 +112,39 @@ class IngestResult:
 # --- mapping and reading ----------------------------------------------------------------
 
 
-def load_mapping(path: str | Path | None = None) -> Mapping:
-    """The default mapping (package data), overridden field by field by the file at ``path``."""
-    default = (resources.files("graphkit") / "data" / "records_mapping.toml").read_text("utf-8")
-    table = tomllib.loads(default)
-    columns = {field: _as_list(table["columns"].get(field, field)) for field in FIELDS}
+def presets() -> dict[str, dict]:
+    """The export layouts shipped in graphkit/data/records_mapping.toml, by name."""
+    return _default_table().get("presets", {})
+
+
+def _default_table() -> dict:
+    text = (resources.files("graphkit") / "data" / "records_mapping.toml").read_text("utf-8")
+    return tomllib.loads(text)
+
+
+def load_mapping(path: str | Path | None = None, preset: str | None = None) -> Mapping:
+    """The default mapping (package data), then a preset's columns, then the file at ``path``.
+
+    A preset or file names only the fields it changes.
+    """
+    table = _default_table()
+    columns = {f: _as_list(table["columns"].get(f, f)) for f in FIELDS}
     countries = dict(table.get("countries", {}))
+    defaults: dict[str, str] = {}
+    if preset is not None:
+        if preset not in presets():
+            known = ", ".join(sorted(presets()))
+            raise InvalidInput(
+                [Problem("--preset", None, None, f"unknown preset {preset!r}; known: {known}")]
+            )
+        chosen = presets()[preset]
+        columns.update({k: _as_list(v) for k, v in chosen.get("columns", {}).items()})
+        defaults.update(chosen.get("defaults", {}))
     if path is not None:
         user = _read_user_mapping(Path(path))
         columns.update({k: _as_list(v) for k, v in user.get("columns", {}).items()})
         countries.update(user.get("countries", {}))
-    return Mapping(columns, countries)
+    return Mapping(columns, countries, defaults)
 
 
 def _read_user_mapping(path: Path) -> dict:
@@ -115,9 +152,10 @@ def _read_user_mapping(path: Path) -> dict:
         table = tomllib.loads(path.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise InvalidInput([Problem(str(path), None, None, f"cannot read mapping: {exc}")]) from exc
-    unknown = set(table.get("columns", {})) - set(FIELDS)
+    unknown = set(table.get("columns", {})) - set(FIELDS) - set(BLOCKS)
     if unknown:
-        message = f"unknown field(s) {', '.join(sorted(unknown))}; known: {', '.join(FIELDS)}"
+        known = ", ".join([*FIELDS, *BLOCKS])
+        message = f"unknown field(s) {', '.join(sorted(unknown))}; known: {known}"
         raise InvalidInput([Problem(str(path), None, "columns", message)])
     return table
 
@@ -126,11 +164,15 @@ def _as_list(value: str | list[str]) -> list[str]:
     return [value] if isinstance(value, str) else list(value)
 
 
-def read_records(path: str | Path, mapping: Mapping | None = None) -> pd.DataFrame:
+def read_records(
+    path: str | Path, mapping: Mapping | None = None, skip_invalid: bool = False
+) -> pd.DataFrame:
     """Read a records CSV into the standard fields; raise InvalidInput listing every problem.
 
     The result has one text column per field ("" when missing), ``value_usd``/``weight_kg`` as
     floats (NaN when missing), ``hs_code`` as digits, and ``row`` (spreadsheet row number).
+    With ``skip_invalid`` the records with an error are left out instead and listed in
+    ``attrs["rejected"]`` (row, column, reason); ``attrs["read"]`` counts the rows read.
     """
     from graphkit.io.tables import read_csv_table
 
@@ -145,16 +187,51 @@ def read_records(path: str | Path, mapping: Mapping | None = None) -> pd.DataFra
     problems = _missing_columns(label, found, mapping, list(raw.frame.columns))
     if problems:
         raise InvalidInput(problems)
-    frame = raw.frame
-    records = frame.reindex(columns=[found.get(f, "\0") for f in FIELDS], fill_value="")
-    records.columns = list(FIELDS)
+    fields = [*FIELDS, *BLOCKS]
+    records = raw.frame.reindex(columns=[found.get(f, "\0") for f in fields], fill_value="")
+    records.columns = fields
     records = records.apply(lambda column: column.str.strip())
     records["row"] = range(raw.first_row, raw.first_row + len(records))
+    for field_name, value in mapping.defaults.items():
+        records[field_name] = records[field_name].where(records[field_name] != "", value)
+    _split_blocks(records, found)
     problems = _check_records(label, records, found, mapping)
-    if any(p.severity != WARNING for p in problems):
+    errors = [p for p in problems if p.severity != WARNING]
+    if errors and not skip_invalid:
         raise InvalidInput(problems)
-    records.attrs.update(warnings=problems, label=label)
+    bad = records["row"].isin({p.row for p in errors})
+    rejected = [(p.row, p.column or "", p.message) for p in errors]
+    read = len(records)
+    records = records[~bad].drop(columns=list(BLOCKS)).reset_index(drop=True)
+    warnings = [p for p in problems if p.severity == WARNING]
+    records.attrs.update(warnings=warnings, label=label, rejected=rejected, read=read)
     return records
+
+
+def split_block(block: str) -> tuple[str, str]:
+    """A printed party block as (name, address): the first line is the name, and so is a
+    wrapped next line (the first filled to WRAP_WIDTH, the next without digits); the rest is
+    the address. A leading 'TO ORDER (OF)' is dropped."""
+    lines = [line.strip() for line in block.replace("\r", "\n").split("\n") if line.strip()]
+    if not lines:
+        return "", ""
+    name_lines = 1
+    if len(lines) > 1 and len(lines[0]) >= WRAP_WIDTH and not re.search(r"\d", lines[1]):
+        name_lines = 2
+    name = strip_to_order(" ".join(lines[:name_lines]))
+    return name, ", ".join(lines[name_lines:])
+
+
+def _split_blocks(records: pd.DataFrame, found: dict[str, str]) -> None:
+    """Names and addresses from the party blocks, where the layout has them (in place)."""
+    for block, role in BLOCKS.items():
+        if block not in found:
+            continue
+        parts = map_distinct(records[block], split_block)
+        records[f"{role}_name"] = parts.str[0]
+        address = parts.str[1]
+        column = f"{role}_address"
+        records[column] = records[column].where(records[column] != "", address)
 
 
 def _find_columns(columns: list[str], mapping: Mapping) -> dict[str, str]:
@@ -200,20 +277,31 @@ def _check_records(
             row = records.iloc[position]
             problems.append(Problem(label, int(row["row"]), column, message(row), severity))
 
-    flag(records["shipper_name"] == "", "shipper_name", lambda r: "shipper name is empty")
-    no_consignee = (records["consignee_name"] == "") & (records["notify_party"] == "")
-    flag(no_consignee, "consignee_name", lambda r: "consignee (and notify party) is empty")
-    for field in ("value_usd", "weight_kg"):
-        text = records[field]
+    for role in ("shipper", "consignee"):
+        name = records[f"{role}_name"]
+        placeholder = map_distinct(name, _is_placeholder)
+        column = f"{role}_block" if f"{role}_block" in found else f"{role}_name"
+        if role == "consignee":
+            placeholder &= map_distinct(records["notify_party"], _is_placeholder)
+        flag(placeholder, column, lambda r, ro=role: _no_party_message(r, ro))
+    for field_name in ("value_usd", "weight_kg"):
+        text = records[field_name]
         number = _parse_numbers(text)
+        f = field_name
         infinite = number.abs() == float("inf")
-        flag((text != "") & number.isna(), field, lambda r, f=field: f"{r[f]!r} is not a number")
-        flag(infinite, field, lambda r, f=field: f"{r[f]!r} is not a finite number")
-        flag((number < 0) & ~infinite, field, lambda r, f=field: f"{r[f]!r} is negative")
-        records[field] = number.where((number >= 0) & ~infinite)
+        flag((text != "") & number.isna(), f, lambda r, f=f: f"{r[f]!r} is not a number")
+        flag(infinite, f, lambda r, f=f: f"{r[f]!r} is not a finite number")
+        flag((number < 0) & ~infinite, f, lambda r, f=f: f"{r[f]!r} is negative")
+        records[f] = number.where((number >= 0) & ~infinite)
+    for role in ("shipper", "consignee"):
+        long = records[f"{role}_name"].str.len() > MAX_NAME_CHARS
+        message = f"{role} name over {MAX_NAME_CHARS:,} characters: only its start is matched"
+        flag(long, f"{role}_name", lambda r, m=message: m, WARNING)
     no_amount = records["value_usd"].isna() & records["weight_kg"].isna()
     flag(no_amount, "value_usd", lambda r: "no value and no weight", WARNING)
-    hs = map_distinct(records["hs_code"], lambda code: re.sub(r"[\s.\-]", "", code))
+    hs = map_distinct(
+        records["hs_code"], lambda code: re.sub(r"[\s.\-]", "", _CLASSIFIED.sub("", code))
+    )
     bad_hs = (hs != "") & ~hs.str.fullmatch(r"\d{4,10}")
     flag(bad_hs, "hs_code", lambda r: f"{r['hs_code']!r} is not an HS code (4 to 10 digits)")
     records["hs_code"] = map_distinct(hs.where(~bad_hs, ""), _format_hs)
@@ -221,8 +309,21 @@ def _check_records(
     bad_date = (records["date"] != "") & dates.isna()
     flag(bad_date, "date", lambda r: f"{r['date']!r} is not a date (use YYYY-MM-DD)")
     for field in ("shipper_country", "consignee_country"):
-        records[field] = map_distinct(records[field], lambda c: _country_code(c, mapping.countries))
+        records[field] = map_distinct(records[field], lambda c: country_code(c, mapping.countries))
     return problems
+
+
+def _is_placeholder(name: str) -> bool:
+    """Empty, 'TO ORDER' alone, or a word that names nobody ('TBN', 'WITHHELD')."""
+    key = " ".join(re.sub(r"[^\w]+", " ", strip_to_order(name).casefold()).split())
+    return key in PLACEHOLDERS or not key
+
+
+def _no_party_message(row: pd.Series, role: str) -> str:
+    name = row[f"{role}_name"]
+    if not name:
+        return f"{role} is empty (withheld or not given)"
+    return f"{role} {name!r} names no company"
 
 
 def _parse_numbers(text: pd.Series) -> pd.Series:
@@ -250,12 +351,30 @@ def _format_hs(digits: str) -> str:
     return f"{digits[:4]}.{digits[4:6]}" if len(digits) >= 6 else digits
 
 
-def _country_code(text: str, names: dict[str, str]) -> str:
-    """ISO 3166-1 alpha-2 code for a country cell, '' when unknown."""
+def country_code(text: str, names: dict[str, str] | None = None) -> str:
+    """ISO 3166-1 alpha-2 code for a country cell ('CN', 'China', 'CHINA', 'Viet Nam'), else ''.
+
+    The mapping's [countries] table is asked first, then pycountry (ISO 3166 names, official
+    names and alpha-3 codes, then its fuzzy search: 'Russia').
+    """
+    import pycountry
+
+    text = text.strip()
     if re.fullmatch(r"[A-Za-z]{2}", text):
         return text.upper()
     key = " ".join(re.sub(r"[^\w]+", " ", unicodedata.normalize("NFKC", text).casefold()).split())
-    return names.get(key, "")
+    if not key:
+        return ""
+    if names and key in names:
+        return names[key]
+    try:
+        return pycountry.countries.lookup(text).alpha_2
+    except LookupError:
+        pass
+    try:
+        return pycountry.countries.search_fuzzy(text)[0].alpha_2
+    except LookupError:
+        return ""
 
 
 # --- parties and resolution -------------------------------------------------------------
@@ -314,7 +433,7 @@ def _occurrences(
     main = names.map({name: parts[0] for name, parts in split.items()})
     other = names.map({name: "".join(parts[1:]) for name, parts in split.items()})
     other = other.where(local == "", local)
-    places = _places(address, city)
+    places = _places(address, city, country)
     base = {
         "place": places.to_numpy(),
         "address": address.to_numpy(),
@@ -331,14 +450,14 @@ def _occurrences(
     return frame[frame["name"] != ""]
 
 
-def _places(address: pd.Series, city: pd.Series) -> pd.Series:
-    """place_of for each row, computed once per distinct (address, city)."""
+def _places(address: pd.Series, city: pd.Series, country: pd.Series) -> pd.Series:
+    """place_of for each row, computed once per distinct (address, city, country)."""
     import numpy as np
     import pandas as pd
 
-    pairs = pd.MultiIndex.from_arrays([address, city])
-    codes, uniques = pairs.factorize()
-    keys = np.array([place_of(a, c) for a, c in uniques] or [""], dtype=object)
+    triples = pd.MultiIndex.from_arrays([address, city, country])
+    codes, uniques = triples.factorize()
+    keys = np.array([place_of(a, c, k) for a, c, k in uniques] or [""], dtype=object)
     return pd.Series(keys[codes] if len(uniques) else [], index=address.index, dtype=object)
 
 
@@ -381,7 +500,13 @@ def records_to_bundle(records: pd.DataFrame, into: Bundle | None = None) -> Inge
     edges, self_links = _edges(parties, records, into)
     bundle = _validated(nodes, edges, records.attrs.get("warnings", []) + self_links)
     candidates = _candidate_table(parties, resolution.candidates)
+    found = parties[(parties["role"] != "node") & (parties["alias"] == 0)]
     stats = {
+        "records_read": int(records.attrs.get("read", len(records))),
+        "records_used": len(records) - len(self_links),
+        "names_merged": int(found.groupby("node")["name"].nunique().sub(1).sum()),
+        "skipped_self_loops": len(self_links),
+        "rejected": len(records.attrs.get("rejected", [])),
         "records": len(records),
         "nodes": len(bundle.nodes),
         "new_nodes": int((bundle.nodes["found_in"] == "import records").sum()),
@@ -668,19 +793,28 @@ def ingest(
     out: str | Path,
     mapping_path: str | Path | None = None,
     into: str | Path | None = None,
+    preset: str | None = None,
+    skip_invalid: bool = False,
 ) -> IngestResult:
     """Read records (and the bundle ``into``), build the merged bundle, write it to ``out``.
 
     ``out`` is a bundle folder; it receives nodes.csv, edges.csv and match_candidates.csv
-    together, or nothing at all when anything fails.
+    (and rejected_records.csv with ``skip_invalid``) together, or nothing at all when
+    anything fails.
     """
+    import pandas as pd
+
     from graphkit.io import read_bundle, write_bundle
     from graphkit.io.atomic import staged_dir
     from graphkit.io.safe_csv import write_csv
 
-    records = read_records(records_path, load_mapping(mapping_path))
+    mapping = load_mapping(mapping_path, preset)
+    records = read_records(records_path, mapping, skip_invalid)
     result = records_to_bundle(records, read_bundle(into) if into else None)
     with staged_dir(out) as stage:
         write_bundle(result.bundle, stage, "csv")
         write_csv(result.candidates, stage / CANDIDATES_FILE)
+        if skip_invalid:
+            rejected = pd.DataFrame(records.attrs["rejected"], columns=REJECTED_COLUMNS)
+            write_csv(rejected, stage / REJECTED_FILE)
     return result

@@ -250,10 +250,13 @@ def plots(data: ReportInput) -> dict[str, str]:
 
 def report_context(data: ReportInput) -> dict[str, Any]:
     """Everything both the HTML and the Markdown report show."""
+    from graphkit.screen.sanctions import lists_used
+
     clean = clean_products(data)
     unmapped = unmapped_products(data)
     exposed = exposed_products(data.table, data.mode)
     return {
+        "sanctions_lists": lists_used(data.bundle.nodes),
         "bundle": data.bundle.origin,
         "bundle_hash": data.analysis.digest,
         "generated": data.generated,
@@ -356,6 +359,9 @@ def render_report_markdown(data: ReportInput) -> str:
     lines += [f"- {_md(p['name'])} ({_code(p['id'])})" for p in c["clean"]] or ["- none"]
     lines += ["", "## No mapped inputs", "", f"{c['n_unmapped']} with no mapped input.", ""]
     lines += [f"- {_md(p['name'])} ({_code(p['id'])})" for p in c["unmapped"]] or ["- none"]
+    lines += ["", "## Sanctions lists used", ""]
+    lines += [f"- {_md(x['list'])}: sha256 {_code(x['sha256'])}" for x in c["sanctions_lists"]]
+    lines += [] if c["sanctions_lists"] else ["- none"]
     lines += ["", "## Map next", ""]
     lines += _md_table(c["map_next"]) or ["No priors given: no map-next list."]
     lines += ["", "## Data quality", ""]

@@ -30,6 +30,8 @@ from typing import TYPE_CHECKING
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Levenshtein
 
+from graphkit.names import MAX_NAME_CHARS, MAX_TOKENS, simplified
+
 try:
     import tomllib
 except ModuleNotFoundError:  # Python 3.10
@@ -47,6 +49,12 @@ DIFFERENT = "different"
 CANDIDATE_SCORE = 80.0
 #: shortest name word in which one typo is accepted
 TYPO_MIN_LENGTH = 5
+#: wordfreq Zipf frequency from which a token is a real word and never spelling-corrected
+REAL_WORD_ZIPF = 2.5
+#: pinyin readings of a Chinese name tried against a Latin one (polyphonic characters)
+MAX_READINGS = 16
+#: characters of a name unit used for blocking keys (its deletions grow with the square)
+MAX_UNIT_CHARS = 32
 #: blocking keys shared by more names than this are skipped (too common to discriminate)
 MAX_BLOCK = 200
 
@@ -55,6 +63,12 @@ _CJK_RUN = re.compile(f"[{_CJK}]+")
 _LATIN_RUN = re.compile(r"[a-z0-9][a-z0-9 .,&'()\-/]*[a-z0-9.)]|[a-z0-9]", re.IGNORECASE)
 _NON_WORD = re.compile(f"[^a-z0-9{_CJK}]+")
 _POSTCODE = re.compile(r"(?<![\d+\-])(\d{6})(?!\d)")
+_ZIP = re.compile(r"(?<![\d\-#])(\d{5})(?:-\d{4})?(?![\d])")
+_CA_POSTCODE = re.compile(r"\b([A-Z]\d[A-Z]) ?\d[A-Z]\d\b")
+_TO_ORDER = re.compile(
+    r"^\W*(?:to\s+(?:the\s+)?order(?:\s+of)?|to\s+order|order\s+of)\b[\s:,.\-]*", re.IGNORECASE
+)
+_NUMBER = re.compile(r"\d+")
 
 
 @dataclass(frozen=True)
@@ -69,6 +83,8 @@ class Words:
     spelled_out: tuple[str, ...]
     #: matches a word made of pinyin syllables only
     pinyin: re.Pattern
+    #: Chinese industry words (longest first) and their generic English word
+    industry_zh: tuple[tuple[str, str], ...] = ()
 
 
 @cache
@@ -87,6 +103,7 @@ def words() -> Words:
         generic=generic,
         spelled_out=tuple(sorted(generic | long_forms)),
         pinyin=_pinyin_pattern(syllables),
+        industry_zh=tuple(sorted(table["industry_zh"].items(), key=lambda kv: -len(kv[0]))),
     )
 
 
@@ -111,10 +128,20 @@ class Decision:
 # --- normalisation ----------------------------------------------------------------------
 
 
+def strip_to_order(name: str) -> str:
+    """'TO ORDER OF ACME LTD' -> 'ACME LTD' (a negotiable bill's consignee wording)."""
+    return _TO_ORDER.sub("", name or "", count=1).strip()
+
+
 @cache
 def normalise_name(name: str) -> str:
-    """The comparable form of a company name: words separated by single spaces."""
-    text = unicodedata.normalize("NFKC", name or "").casefold()
+    """The comparable form of a company name: words separated by single spaces.
+
+    Only the first MAX_NAME_CHARS characters count (graphkit.names), so that one hostile
+    name cannot make the work grow without bound.
+    """
+    name = strip_to_order(name[:MAX_NAME_CHARS] if name else "")
+    text = unicodedata.normalize("NFKC", simplified(name)).casefold()
     text = _strip_zh_legal_form(_NON_WORD.sub(" ", text).strip())
     tokens = [_canonical_word(t) for t in text.split()]
     tokens = _join_compounds([t for t in tokens if t not in ("and", "the")])
@@ -154,8 +181,18 @@ def _canonical_word(token: str) -> str:
     token = lists.abbreviations.get(token, token)
     if token in lists.generic or len(token) < TYPO_MIN_LENGTH + is_pinyin(token):
         return token
+    if is_real_word(token):
+        return token
     match = process.extractOne(token, lists.spelled_out, scorer=OSA.distance, score_cutoff=1)
     return match[0] if match else token
+
+
+@cache
+def is_real_word(token: str) -> bool:
+    """An English word in its own right (wordfreq): 'grade' is not a misspelt 'trade'."""
+    from wordfreq import zipf_frequency
+
+    return zipf_frequency(token, "en") >= REAL_WORD_ZIPF
 
 
 def _join_compounds(tokens: list[str]) -> list[str]:
@@ -211,13 +248,22 @@ def units(normalised: str) -> tuple[str, ...]:
     return tuple(out + [run] if run else out)
 
 
-def place_of(address: str = "", city: str = "") -> str:
-    """A place key for vetoing merges: the city as written, else the 3-digit postcode area."""
+def place_of(address: str = "", city: str = "", country: str = "") -> str:
+    """A place key for vetoing merges: 'CC:' + the city as written, else the postcode area.
+
+    Postcode areas: a Chinese 6-digit code's first 3 digits, a US ZIP's first 3, a Canadian
+    postcode's first 3 characters (its forward sortation area).
+    """
+    prefix = f"{country.upper()}:" if country else ""
     city_key = compact(normalise_name(city))
     if city_key:
-        return city_key
-    codes = _POSTCODE.findall(unicodedata.normalize("NFKC", address or ""))
-    return f"postcode {codes[-1][:3]}xxx" if codes else ""
+        return prefix + city_key
+    text = unicodedata.normalize("NFKC", address or "")[:MAX_NAME_CHARS]
+    for pattern, label in ((_POSTCODE, "postcode"), (_CA_POSTCODE, "postcode"), (_ZIP, "zip")):
+        codes = pattern.findall(text)
+        if codes:
+            return f"{prefix}{label} {codes[-1][:3]}xxx"
+    return prefix
 
 
 # --- comparing two names ----------------------------------------------------------------
@@ -228,16 +274,71 @@ def compare(name_a: str, name_b: str, place_a: str = "", place_b: str = "") -> D
     return compare_normalised(normalise_name(name_a), normalise_name(name_b), place_a, place_b)
 
 
+@cache
+def pinyin_forms(normalised: str) -> tuple[str, ...]:
+    """A normalised Chinese name as pinyin trade name + English industry words, one form per
+    reading of its polyphonic characters (at most MAX_READINGS; the commonest first).
+
+    '丹东华鑫服装' -> ('dandonghuaxin garment',); () when the name is not all Chinese.
+    """
+    from itertools import islice, product
+
+    from pypinyin import Style, pinyin
+
+    if not _CJK_RUN.fullmatch(normalised or "-"):
+        return ()
+    rest, industry = normalised, []
+    while True:
+        found = next(((zh, en) for zh, en in words().industry_zh if rest.endswith(zh)), None)
+        if found is None or len(rest) == len(found[0]):
+            break
+        industry.insert(0, found[1])
+        rest = rest[: -len(found[0])]
+    readings = [r[:2] for r in pinyin(rest[:MAX_TOKENS], style=Style.NORMAL, heteronym=True)]
+    forms = (" ".join(["".join(c), *industry]) for c in product(*readings))
+    return tuple(f for f in islice(forms, MAX_READINGS) if f.isascii())
+
+
+def pinyin_form(normalised: str) -> str:
+    """The commonest reading of pinyin_forms ('' when not a Chinese name)."""
+    forms = pinyin_forms(normalised)
+    return forms[0] if forms else ""
+
+
 def compare_normalised(norm_a: str, norm_b: str, place_a: str = "", place_b: str = "") -> Decision:
-    """compare() on names already normalised."""
+    """compare() on names already normalised; a Chinese name is compared with a Latin one in
+    each of its pinyin forms (pinyin_forms)."""
+    forms_a, forms_b = pinyin_forms(norm_a), pinyin_forms(norm_b)
+    if bool(forms_a) == bool(forms_b) or not norm_a or not norm_b:
+        return _compare(norm_a, norm_b, place_a, place_b)
+    decisions = [
+        _compare(a, b, place_a, place_b) for a in forms_a or (norm_a,) for b in forms_b or (norm_b,)
+    ]
+    best = next((d for d in decisions if d.verdict == MERGE), decisions[0])
+    if best.verdict == MERGE:
+        return Decision(MERGE, best.score, f"pinyin of the Chinese name: {best.reason}", best.veto)
+    return Decision(DIFFERENT, best.score, best.reason, best.veto)
+
+
+def _compare(norm_a: str, norm_b: str, place_a: str, place_b: str) -> Decision:
     score = float(fuzz.token_sort_ratio(norm_a, norm_b))
     if not norm_a or not norm_b:
         return Decision(DIFFERENT, 0.0, "empty name")
     veto = ""
+    if _NUMBER.findall(norm_a) != _NUMBER.findall(norm_b):
+        reason = f"different numbers: {norm_a!r} vs {norm_b!r}"
+        return Decision(DIFFERENT, score, reason, "number or unit designator")
+    same_place = is_placed(place_a) and place_a == place_b
     if compact(norm_a) == compact(norm_b):
         verdict, reason, score = MERGE, "same name after normalisation", 100.0
+    elif same_place and sorted(norm_a.split()) == sorted(norm_b.split()):
+        verdict, reason = MERGE, "same words in another order, same place"
     else:
         verdict, reason, veto = _compare_units(units(norm_a), units(norm_b))
+        if verdict == DIFFERENT and same_place:
+            verdict, reason, veto = _compare_units(tuple(sorted(units(norm_a))),
+                                                   tuple(sorted(units(norm_b))))  # fmt: skip
+            reason = reason.replace("spelling variant", "same place, spelling variant")
         if verdict == DIFFERENT and score >= CANDIDATE_SCORE:
             verdict = CANDIDATE
     if verdict != DIFFERENT and place_a and place_b and _places_differ(place_a, place_b):
@@ -246,9 +347,20 @@ def compare_normalised(norm_a: str, norm_b: str, place_a: str = "", place_b: str
     return Decision(verdict, score, reason, veto)
 
 
+def is_placed(place: str) -> bool:
+    """Whether a place key says more than the country."""
+    return bool(place.rpartition(":")[2])
+
+
 def _places_differ(place_a: str, place_b: str) -> bool:
-    """Different postcode areas, or city names more than one typo apart."""
-    postcodes = place_a.startswith("postcode"), place_b.startswith("postcode")
+    """Different countries, postcode areas, or city names more than one typo apart."""
+    country_a, _, place_a = place_a.rpartition(":")
+    country_b, _, place_b = place_b.rpartition(":")
+    if country_a and country_b and country_a != country_b:
+        return True
+    if not place_a or not place_b:
+        return False
+    postcodes = place_a.startswith(("postcode", "zip")), place_b.startswith(("postcode", "zip"))
     if postcodes[0] != postcodes[1]:
         return False
     return place_a != place_b and (postcodes[0] or OSA.distance(place_a, place_b) > 1)
@@ -342,7 +454,8 @@ def resolve_names(
     if links is not None and len(links):
         decided = pd.concat([decided, _link_rows(links, group)], ignore_index=True)
     decided = decided.astype({"a": np.int64, "b": np.int64, "score": float})
-    component, ambiguous = _components(decided, group_place != "", len(first))
+    placed = np.array([is_placed(p) for p in group_place], dtype=bool)
+    component, ambiguous = _components(decided, placed, len(first))
     decided.loc[ambiguous, "verdict"] = CANDIDATE
     decided.loc[ambiguous, "reason"] += "; the unplaced name matches companies in several places"
     decided["a"], decided["b"] = first[decided["a"]], first[decided["b"]]
@@ -406,15 +519,22 @@ def _components(decided: pd.DataFrame, placed: np.ndarray, n: int) -> tuple[np.n
 
 @cache
 def blocking_keys(normalised: str) -> frozenset[str]:
-    """Keys under which a name is compared: each name unit, its one-letter deletions, its tail."""
+    """Keys under which a name is compared: each name unit, its one-letter deletions, its tail.
+
+    Bounded per name: the first MAX_TOKENS units, each cut to MAX_UNIT_CHARS characters.
+    """
     keys = []
-    for unit in units(normalised):
+    for unit in units(normalised)[:MAX_TOKENS]:
         if unit in words().generic:
             continue
+        unit = unit[:MAX_UNIT_CHARS]
         keys.append(unit)
         keys.append("~" + unit[-5:])
         if len(unit) >= TYPO_MIN_LENGTH and not _CJK_RUN.search(unit):
             keys += [unit[:i] + unit[i + 1 :] for i in range(len(unit))]
+    pinyin = pinyin_form(normalised)
+    if pinyin:
+        keys += blocking_keys(pinyin)
     return frozenset(keys or [compact(normalised)])
 
 

@@ -37,8 +37,11 @@ def write_results(analysis: Analysis, out_dir: str | Path, run_info: dict | None
 def write_result_files(analysis: Analysis, folder: Path, run_info: dict | None = None) -> None:
     """Write the result files into ``folder`` (a staged folder of the caller's); run.json
     last, so its timings cover the writing (a caller writing more may write it again)."""
+    from graphkit.screen.sanctions import with_provenance
+
     exposure = analysis.exposure
-    safe_csv(exposure_rows(exposure.table), folder / "exposures.csv")
+    rows = with_provenance(exposure_rows(exposure.table), analysis.bundle.nodes)
+    safe_csv(rows, folder / "exposures.csv")
     safe_csv(exposure.contributions, folder / "contributions.csv")
     as_dicts = {node: [p.as_dict() for p in found] for node, found in analysis.paths.items()}
     write_json(as_dicts, folder / "paths.json")
@@ -69,6 +72,7 @@ def path_rows(paths: dict[str, list[Any]]) -> pd.DataFrame:
 def run_record(analysis: Analysis, run_info: dict | None = None) -> dict[str, Any]:
     """What run.json says: version, parameters, inputs with their hashes, timings."""
     from graphkit import __version__
+    from graphkit.screen.sanctions import lists_used
 
     bundle = analysis.bundle
     inputs = {"bundle": {"path": bundle.origin, "sha256": analysis.digest}}
@@ -80,6 +84,7 @@ def run_record(analysis: Analysis, run_info: dict | None = None) -> dict[str, An
         "graphkit_version": __version__,
         "parameters": {**parameters, "paths_k": analysis.k},
         "inputs": inputs,
+        "sanctions_lists": lists_used(bundle.nodes),  # the lists that made nodes sources
         # the run's phases, then the engine's own steps inside "propagate"
         "timings_s": {**phases, "total": round(sum(phases.values()), 3), "engine": engine},
         **(run_info or {}),

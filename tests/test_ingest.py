@@ -280,3 +280,120 @@ def test_hostile_names_are_neutralised_in_written_csv(tmp_path):
     raw = (tmp_path / "out" / "nodes.csv").read_text(encoding="utf-8")
     assert "'=HYPERLINK" in raw and ",=HYPERLINK" not in raw and ',"=HYPERLINK' not in raw
     assert any(n.startswith("=HYPERLINK") for n in read_bundle(tmp_path / "out").nodes["name"])
+
+
+# --- real export layouts (issue 15) ------------------------------------------------------
+
+PANJIVA = Path(__file__).parent / "data" / "panjiva_layout.csv"  # invented, Panjiva's layout
+
+
+def test_panjiva_preset_reads_blocks_hs_values_and_dates(tmp_path):
+    from graphkit.ingest import load_mapping
+
+    records = read_records(PANJIVA, load_mapping(preset="panjiva"), skip_invalid=True)
+    first = records.iloc[0]
+    assert first["shipper_name"] == "DANDONG HUAXIN GARMENT CO., LTD."  # the block, not "Stonegate"
+    assert first["shipper_address"].endswith("DANDONG LIAONING 118000 CHINA")
+    assert first["hs_code"] == "6201.40" and first["value_usd"] == 49790.0
+    assert first["weight_kg"] == 12000.0 and first["consignee_country"] == "US"
+    assert records.iloc[1]["consignee_name"] == "NORTHGATE CEMENT DISTRIBUTORS LLC"  # TO ORDER OF
+    assert records.attrs["read"] == 9 and len(records) == 6
+
+
+def test_panjiva_export_strict_by_default_and_rejects_with_skip_invalid(tmp_path):
+    strict = run_cli("ingest", str(PANJIVA), "--preset", "panjiva", "--out", str(tmp_path / "s"))
+    assert strict.returncode == 2 and not (tmp_path / "s").exists()
+    assert "row 8, column 'Shipper (Original Format)'" in strict.stderr
+    out = tmp_path / "out"
+    args = ("ingest", str(PANJIVA), "--preset", "panjiva", "--skip-invalid", "--out", str(out))
+    completed = run_cli(*args, "--format", "json")
+    assert completed.returncode == 0, completed.stderr
+    stats = __import__("json").loads(completed.stdout)
+    assert stats["records_read"] == 9 and stats["rejected"] == 3
+    assert stats["records_used"] == 6 and stats["skipped_self_loops"] == 0
+    assert stats["names_merged"] == 1  # "CO., LTD." / "CO LTD" (TO ORDER OF is cut on reading)
+    rejected = pd.read_csv(out / "rejected_records.csv")
+    assert list(rejected.columns) == ["row", "column", "reason"]
+    assert set(rejected["row"]) == {8, 9, 10}
+    assert "is not a number" in rejected.set_index("row").loc[10, "reason"]
+    table = run_cli(*args[:-1], str(tmp_path / "t"))
+    assert "records read" in table.stdout and "skipped self loops" in table.stdout
+
+
+def test_panjiva_sites_and_countries_stay_apart(tmp_path):
+    from graphkit.ingest import ingest as run_ingest
+
+    result = run_ingest(PANJIVA, tmp_path / "o", preset="panjiva", skip_invalid=True)
+    nodes = result.bundle.nodes
+    assert (nodes["name"] == "HUAXIN GARMENT").sum() == 2  # Dandong shipper, Los Angeles buyer
+    assert {"DANDONG NO.1 GARMENT FACTORY", "DANDONG NO.2 GARMENT FACTORY"} <= set(nodes["name"])
+    assert "Stonegate" not in set(nodes["name"])  # the harmonised group name is never a party
+    dandong = nodes[(nodes["name"] == "HUAXIN GARMENT") & (nodes["country"] == "CN")]["id"]
+    assert dandong.isin(result.bundle.edges["source"]).all()  # not dropped as a self-loop
+
+
+US_CUSTOMS = (
+    "BILL OF LADING,ACTUAL ARRIVAL DATE,SHIPPER,SHIPPER ADDRESS,CONSIGNEE,CONSIGNEE ADDRESS,"
+    "COUNTRY OF ORIGIN,FOREIGN PORT,US PORT,PRODUCT DESCRIPTION,HS CODE,WEIGHT (KG),VALUE (USD)\n"
+    'BL1,1/5/2025,YINGKOU TAIHE STEEL CO LTD,"NO.3 GANGKOU ST, YINGKOU 115007",BLUE HERON '
+    'AGGREGATES INC,"45 RIVERSIDE DR, SAVANNAH GA 31401",CHINA,Yingkou,Savannah,STEEL WIRE,'
+    '7217.10,"1,000","$2,500.00"\n'
+    "BL2,2/5/2025,,,BLUE HERON AGGREGATES INC,,CHINA,Yingkou,Savannah,STEEL WIRE,7217.10,10,1\n"
+)
+
+
+def test_us_customs_preset(tmp_path):
+    path = write(tmp_path / "us.csv", US_CUSTOMS)
+    completed = run_cli(
+        "ingest",
+        str(path),
+        "--preset",
+        "us_customs",
+        "--skip-invalid",
+        "--out",
+        str(tmp_path / "o"),
+    )
+    assert completed.returncode == 0, completed.stderr
+    nodes = read_bundle(tmp_path / "o").nodes.set_index("name")
+    assert nodes.loc["YINGKOU TAIHE STEEL CO LTD", "country"] == "CN"
+    assert nodes.loc["BLUE HERON AGGREGATES INC", "country"] == "US"
+    rejected = pd.read_csv(tmp_path / "o" / "rejected_records.csv")
+    assert list(rejected["row"]) == [3]
+
+
+def test_non_finite_numbers_are_rejected(tmp_path):
+    text = RECORDS.replace(",1000,30000,", ",1000,inf,", 1)
+    with pytest.raises(InvalidInput) as caught:
+        read_records(write(tmp_path / "r.csv", text))
+    assert "not a finite number" in str(caught.value)
+
+
+def test_hundred_kilobyte_name_is_cut_with_a_warning_and_bounded(tmp_path):
+    import tracemalloc
+
+    long_name = "DANDONG " + "HUAXIN GARMENT " * 7_000  # about 100 KB
+    text = RECORDS.replace("Dandong Xinhe Garment Co. Ltd.", long_name, 1)
+    path = write(tmp_path / "r.csv", text)
+    tracemalloc.start()
+    result = ingest(path, tmp_path / "out")
+    peak = tracemalloc.get_traced_memory()[1]
+    tracemalloc.stop()
+    assert peak < 200 * 2**20
+    assert any("characters: only its start is matched" in p.message for p in result.bundle.warnings)
+
+
+def test_buyer_without_mapped_inputs_is_not_reported_clean(tmp_path):
+    import shutil
+
+    bundle = tmp_path / "bundle"
+    shutil.copytree(Path(__file__).parent / "data" / "tiny", bundle)
+    with (bundle / "nodes.csv").open("a", encoding="utf-8") as nodes:
+        nodes.write("lonely,supplier,Lonely Buyer Inc,,US,,,,,\n")
+    completed = run_cli("run", str(bundle), "--out", str(tmp_path / "run"))
+    assert completed.returncode in (0, 1), completed.stderr
+    report = next((tmp_path / "run").rglob("report.md")).read_text(encoding="utf-8")
+    clean = report.split("## Clean products")[1].split("## No mapped inputs")[0]
+    unmapped = report.split("## No mapped inputs")[1].split("##")[0]
+    assert "Lonely Buyer Inc" in unmapped and "Lonely Buyer Inc" not in clean
+    html = next((tmp_path / "run").rglob("report.html")).read_text(encoding="utf-8")
+    assert 'id="unmapped"' in html and "Lonely Buyer Inc" in html.split('id="unmapped"')[1]

@@ -7,6 +7,7 @@ import click
 from graphkit.cli.common import (
     FORMAT_OPTION,
     print_json,
+    print_table,
     report_problems,
 )
 
@@ -26,9 +27,25 @@ from graphkit.cli.common import (
 @click.option(
     "--out", required=True, type=click.Path(path_type=str), help="Bundle folder to write."
 )
+@click.option(
+    "--preset",
+    type=click.Choice(["panjiva", "us_customs"]),
+    help="A known export layout (graphkit/data/records_mapping.toml); --mapping still applies.",
+)
+@click.option(
+    "--skip-invalid",
+    is_flag=True,
+    help="Leave out unusable records, listed in OUT/rejected_records.csv (default: exit 2).",
+)
 @FORMAT_OPTION
 def ingest_command(
-    records: str, mapping: str | None, into: str | None, out: str, output_format: str
+    records: str,
+    mapping: str | None,
+    into: str | None,
+    out: str,
+    preset: str | None,
+    skip_invalid: bool,
+    output_format: str,
 ) -> None:
     """Turn import records (bills of lading) into supplier nodes and SUPPLIES edges.
 
@@ -43,12 +60,14 @@ def ingest_command(
     """
     from graphkit.ingest import ingest
 
-    result = ingest(records, out, mapping_path=mapping, into=into)
+    result = ingest(records, out, mapping, into, preset=preset, skip_invalid=skip_invalid)
     if output_format == "json":
         print_json({"out": out, **result.stats})
         return
     report_problems(result.bundle.warnings)
     stats = result.stats
+    counts = ("records_read", "records_used", "names_merged", "skipped_self_loops", "rejected")
+    print_table([{"count": c.replace("_", " "), "n": stats[c]} for c in counts], ["count", "n"])
     click.echo(
         f"wrote {out}: {stats['records']} records -> {stats['new_nodes']} new supplier(s), "
         f"{stats['record_edges']} SUPPLIES edge(s) from records, {stats['candidates']} "

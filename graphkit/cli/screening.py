@@ -11,6 +11,7 @@ from graphkit.cli.common import (
     FORMAT_OPTION,
     print_json,
     print_table,
+    report_problems,
 )
 
 
@@ -75,19 +76,42 @@ def screen(
 @BUNDLE_ARG
 @click.option(
     "--list",
-    "list_path",
+    "list_paths",
     required=True,
+    multiple=True,
     type=click.Path(exists=True, dir_okay=False, path_type=str),
-    help="Sanctions list: OpenSanctions targets.simple.csv, or a CSV with a 'name' column.",
+    help="Sanctions list (repeatable): OpenSanctions targets.simple.csv, FtM entities.ftm.json "
+    "(JSON lines), or a CSV with a 'name' column.",
 )
 @click.option(
     "--out",
     type=click.Path(path_type=str),
     help="Also write the bundle with strong matches made sources (exposure = match score).",
 )
+@click.option(
+    "--threshold",
+    type=click.FloatRange(0, 100),
+    default=90.0,
+    show_default=True,
+    help="Score (0-100) of a strong match; short names also need an exact or corroborated match.",
+)
+@click.option(
+    "--weak",
+    type=click.FloatRange(0, 100),
+    default=80.0,
+    show_default=True,
+    help="Score (0-100) from which a match is listed for review.",
+)
 @FORMAT_OPTION
-def sanctions_command(bundle: str, list_path: str, out: str | None, output_format: str) -> None:
-    """Match node names against a sanctions list; strong matches are sources.
+def sanctions_command(
+    bundle: str,
+    list_paths: tuple[str, ...],
+    out: str | None,
+    threshold: float,
+    weak: float,
+    output_format: str,
+) -> None:
+    """Match node names against sanctions lists; strong matches are sources.
 
     \b
     Example:
@@ -97,15 +121,19 @@ def sanctions_command(bundle: str, list_path: str, out: str | None, output_forma
     from graphkit.screen.sanctions import apply_sanctions, screen_sanctions
 
     loaded = read_bundle(bundle)
-    matches = screen_sanctions(loaded.nodes, list_path)
+    matches, lists = screen_sanctions(loaded.nodes, list_paths, threshold, weak)
     if out:
         write_bundle(apply_sanctions(loaded, matches), out)
     if output_format == "json":
-        print_json(matches.to_dict("records"))
+        listed = [{"list": x.label, "sha256": x.sha256} for x in lists]
+        print_json({"lists": listed, "matches": matches.to_dict("records")})
         return
+    report_problems([p for x in lists for p in x.warnings])
     if not len(matches):
         click.echo("no matches" + (f": wrote {out} unchanged" if out else ""))
-        return
-    print_table(matches.to_dict("records"), list(matches.columns))
-    strong = int(matches["strong"].sum())
-    click.echo(f"{strong} strong and {len(matches) - strong} weak match(es)")
+    else:
+        print_table(matches.to_dict("records"), list(matches.columns))
+        strong = int(matches["strong"].sum())
+        click.echo(f"{strong} strong and {len(matches) - strong} weak match(es)")
+    for x in lists:
+        click.echo(f"list {x.label}: sha256 {x.sha256}")

@@ -21,6 +21,7 @@ from graphkit.screen.geo import (
     resolve_address,
 )
 from graphkit.screen.ports import PortSignal, port_of_lading
+from graphkit.screen.sanctions import listed_evidence
 from graphkit.screen.sectors import (
     SectorMatch,
     classify_by_name,
@@ -100,6 +101,7 @@ def screen_nodes(
     result["score_evidence"] = _each_distinct(
         [result[c] for c in _EXPLAINED], lambda *row: (_explain(*row),), ["score_evidence"]
     )["score_evidence"].array
+    result["score_evidence"] = listed_evidence(nodes, result["score_evidence"], explicit)
     return result[list(SCORE_COLUMNS)]
 
 
