@@ -4,13 +4,7 @@
 # nbclient) and Debian's chromium for the browser tests. Never downloads a browser.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-# rigour -> normality -> pyicu builds from source against ICU: needs libicu-dev and pkg-config
-if ! pkg-config --exists icu-uc 2>/dev/null; then
-  SUDO=""
-  if [ "$(id -u)" != "0" ]; then SUDO="sudo"; fi
-  $SUDO apt-get update -qq
-  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq libicu-dev pkg-config >/dev/null
-fi
+bash graphkit/system_deps.sh
 python -m pip install --quiet --disable-pip-version-check -e ".[test]"
 if ! command -v chromium >/dev/null 2>&1; then
   SUDO=""
