@@ -7,6 +7,7 @@ module level, so that `graphkit --help` stays fast.
 from __future__ import annotations
 
 import json
+import re
 import sys
 from typing import Any
 
@@ -644,7 +645,8 @@ def neo4j_load(bundle: str, batch_size: int) -> None:
 @neo4j_group.command("propagate")
 def neo4j_propagate() -> None:
     """Propagate exposure over the graph in Neo4j and write the results back onto its nodes."""
-    from graphkit.store.neo4j import RESULT_PROPERTIES, Neo4jStore
+    from graphkit.store.neo4j import Neo4jStore
+    from graphkit.store.rows import RESULT_PROPERTIES
 
     with Neo4jStore() as store:
         total = sum(store.status()["nodes"].values())
@@ -656,23 +658,61 @@ def neo4j_propagate() -> None:
 
 
 @neo4j_group.command("export")
-@click.argument("out", type=click.Path())
-def neo4j_export(out: str) -> None:
-    """Export the graph in Neo4j back into a bundle folder OUT."""
-    from graphkit.io import write_bundle
+@click.argument("out", type=click.Path(), required=False)
+@click.option(
+    "--admin-import",
+    "admin_dir",
+    type=click.Path(file_okay=False),
+    help="Also (or only) write neo4j-admin import CSVs and import.sh into this folder.",
+)
+@click.option(
+    "--bundle",
+    "from_bundle",
+    type=click.Path(exists=True),
+    help="With --admin-import: take the graph from this bundle, no server needed.",
+)
+def neo4j_export(out: str | None, admin_dir: str | None, from_bundle: str | None) -> None:
+    """Export the graph in Neo4j into a bundle folder OUT and/or neo4j-admin CSVs, streamed."""
+    from graphkit.store import export
+
+    if not (out or admin_dir) or (from_bundle and (out or not admin_dir)):
+        raise click.UsageError("give OUT and/or --admin-import DIR; --bundle only with DIR alone")
+    if from_bundle:
+        from graphkit.io import read_bundle
+        from graphkit.store.rows import TableStream
+
+        counts = export.write_admin_import(
+            TableStream.of_bundle(read_bundle(from_bundle)), admin_dir
+        )
+        click.echo(
+            f"wrote neo4j-admin CSVs of {counts[0]} nodes and {counts[1]} edges to {admin_dir}"
+        )
+        return
     from graphkit.store.neo4j import Neo4jStore
 
     with Neo4jStore() as store:
-        bundle = store.export()
-    write_bundle(bundle, out)
-    click.echo(f"exported {len(bundle.nodes)} nodes and {len(bundle.edges)} edges to {out}")
+        if out:
+            counts = export.write_bundle_folder(store.stream(), out)
+            click.echo(f"exported {counts[0]} nodes and {counts[1]} edges to {out}")
+        if admin_dir:
+            counts = export.write_admin_import(store.stream(), admin_dir, store.settings.database)
+            click.echo(
+                f"wrote neo4j-admin CSVs of {counts[0]} nodes and {counts[1]} edges to {admin_dir}"
+            )
 
 
 @neo4j_group.command("query")
 @click.argument("name", required=False)
 @click.option("--param", "params", multiple=True, metavar="K=V", help="A query parameter.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Seconds the query may run; longer ends with exit 3.",
+)
 @FORMAT_OPTION
-def neo4j_query(name: str | None, params: tuple[str, ...], output_format: str) -> None:
+def neo4j_query(name: str | None, params: tuple[str, ...], timeout: float, output_format) -> None:
     """Run the analyst query NAME (from cypher/queries); without NAME, list them."""
     from graphkit.store import cypher
     from graphkit.store.neo4j import Neo4jStore
@@ -686,13 +726,16 @@ def neo4j_query(name: str | None, params: tuple[str, ...], output_format: str) -
             param_hint="NAME",
         )
     given = dict(_key_value(p) for p in params)
-    cypher.bind_query(name, given)  # parameter errors before connecting
+    try:
+        cypher.bind_query(name, given)  # parameter errors before connecting
+    except GraphError as exc:
+        raise click.BadParameter(str(exc), param_hint="--param") from None
     with Neo4jStore() as store:
-        rows = store.query(name, given)
+        rows = store.query(name, given, timeout=timeout)
     if output_format == "json":
         print_json(rows)
     else:
-        print_table([{k: _joined(v) for k, v in row.items()} for row in rows])
+        print_table([{_terminal(k): _terminal(v) for k, v in row.items()} for row in rows])
 
 
 @neo4j_group.command("status")
@@ -729,9 +772,20 @@ def _key_value(text: str) -> tuple[str, str]:
     return key.strip(), value
 
 
-def _joined(value: Any) -> Any:
-    """A list shown as one cell in a table."""
-    return " > ".join(map(str, value)) if isinstance(value, list) else value
+#: terminal escape sequences (CSI, OSC up to BEL/ST), then any other control character
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x9b[0-?]*[ -/]*[@-~]"
+)
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def _terminal(value: Any) -> Any:
+    """A value as one table cell: lists joined, escapes and control characters removed."""
+    if isinstance(value, list):
+        value = " > ".join(map(str, value))
+    if not isinstance(value, str):
+        return value
+    return _CONTROLS.sub(" ", _ESCAPES.sub("", value))
 
 
 # --- render commands (Auditor views) -----------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ class RunOptions:
     cap: int = 500
     overview_top: int = 10
     neo4j: bool = False  # also load the bundle and its results into Neo4j (GRAPHKIT_NEO4J_*)
+    neo4j_merge: bool = False  # several bundles: merge each into the graph, delete nothing
 
 
 @dataclass
@@ -94,7 +95,7 @@ def _run_loaded(bundle, stage: Path, options: RunOptions, progress: Progress) ->
     _write_report(data, stage)
     if options.neo4j:
         progress(f"{bundle.origin}: storing the graph and its results in Neo4j")
-        _store_in_neo4j(bundle, table)
+        _store_in_neo4j(bundle, table, prune=not options.neo4j_merge)
     facing = int(table["buyer_facing"].sum())
     status = EXPOSED if len(exposed) else OK
     return RunResult(bundle.origin, "", status, facing, len(exposed), list(exposed.index))
@@ -116,12 +117,12 @@ def _write_views(bundle, exposure, products, stage, options) -> dict[str, str]:
     return views
 
 
-def _store_in_neo4j(bundle, table) -> None:
+def _store_in_neo4j(bundle, table, prune: bool) -> None:
     """Load the bundle into Neo4j and write the results back as exposure_* properties."""
     from graphkit.store.neo4j import Neo4jStore
 
     with Neo4jStore() as store:
-        store.load(bundle)
+        store.load(bundle, prune=prune)
         store.write_results(bundle, table)
 
 
@@ -146,6 +147,7 @@ def run_many(
     if len(paths) == 1:
         return [run_bundle(paths[0], out_root, options, progress)]
     folders = _result_folders(paths)
+    options = replace(options, neo4j_merge=True)  # one graph holding every bundle
     results = [run_bundle(p, out_root / folders[p], options, progress) for p in paths]
     write_index(results, out_root)
     return results

@@ -384,7 +384,12 @@ def test_no_cypher_is_inlined_in_the_package():
 def test_query_parameters_are_converted_and_checked():
     statement, values = cypher.bind_query("suppliers_in_scope", {"provinces": "Jilin, CN-JL"})
     assert "$provinces" in statement
-    assert values == {"provinces": ["Jilin", "CN-JL"], "countries": ["KP"], "sector": ""}
+    assert values == {
+        "provinces": ["Jilin", "CN-JL"],
+        "countries": ["KP"],
+        "sector": "",
+        "limit": 1000,
+    }
     _, values = cypher.bind_query("unmapped_inputs", {"threshold": "0.5", "limit": "3"})
     assert values == {"threshold": 0.5, "limit": 3}
     with pytest.raises(model.GraphError, match="limit must be int"):
@@ -393,6 +398,12 @@ def test_query_parameters_are_converted_and_checked():
         cypher.bind_query("top_exposed_products", {"colour": "red"})
     with pytest.raises(model.GraphError, match="unknown query"):
         cypher.bind_query("drop_everything", {})
+    with pytest.raises(model.GraphError, match="limit must be from 0 to 9223372036854775807"):
+        cypher.bind_query("top_exposed_products", {"limit": "99999999999999999999"})
+    with pytest.raises(model.GraphError, match="limit must be from 0"):
+        cypher.bind_query("top_exposed_products", {"limit": "-1"})
+    with pytest.raises(model.GraphError, match="threshold must be a finite number"):
+        cypher.bind_query("unmapped_inputs", {"threshold": "nan"})
 
 
 # --- bad servers ------------------------------------------------------------------------
@@ -496,7 +507,7 @@ def test_cli_unknown_query_lists_the_available_ones(neo4j_env):
 
 def test_cli_query_needs_its_parameters(neo4j_env):
     result = run_cli("neo4j", "query", "exposure_paths", env=neo4j_env)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "--param product=" in result.stderr
 
 
