@@ -9,7 +9,8 @@
 // Parameters:
 //   $product (str): id of the product (a Component) to explain
 //   $limit (int, default 20): how many sources (chains) to list
-// Returns: source, source_name, hops, strength, path (list of ids, source first)
+// Returns: source, source_name, hops, strength, path (list of ids, source first); the
+// product's own exposure is not a chain into it
 MATCH (product:Component {id: $product})
 WITH [{n: product, w: 1.0, ids: [product.id], done: false}] AS f
 UNWIND CASE f WHEN [] THEN [null] ELSE f END AS e
@@ -97,7 +98,8 @@ WITH collect(reduce(s = null, o IN options |
        CASE WHEN s IS NULL OR o.w > s.w OR (o.w = s.w AND size(o.ids) < size(s.ids))
             THEN o ELSE s END)) AS f
 UNWIND f AS e
-WITH e WHERE size(e.ids) > 1 AND (e.done OR e.n.exposure_tier = 0 OR e.n.exposure > 0)
+WITH e
+WHERE e.n.id <> $product AND (e.done OR e.n.exposure_tier = 0 OR e.n.exposure > 0)
 WITH e.n AS src, collect(e) AS options
 WITH src, reduce(s = null, o IN options |
        CASE WHEN s IS NULL OR o.w > s.w OR (o.w = s.w AND size(o.ids) < size(s.ids))

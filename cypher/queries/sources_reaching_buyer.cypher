@@ -29,7 +29,7 @@ WITH [l1, l2, l3, l4, l5, l6] AS levels
 UNWIND range(0, 5) AS i
 UNWIND levels[i] AS src
 WITH src, min(i) + 1 AS hops
-WHERE src.exposure_tier = 0 OR src.exposure > 0
+WHERE src.id <> $buyer AND (src.exposure_tier = 0 OR src.exposure > 0)
 RETURN src.id AS source, src.name AS name, src.country AS country, src.province AS province,
        src.sector AS sector, hops
 ORDER BY hops ASC, source ASC

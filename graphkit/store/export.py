@@ -90,10 +90,11 @@ def admin_header_problems(node_columns: list[str], edge_columns: list[str]) -> l
 def admin_script(database: str) -> str:
     """import.sh: the exact neo4j-admin command for these files, run from their folder."""
     command = [
-        "neo4j-admin", "database", "import", "full", shlex.quote(database),
-        f'--nodes="$HERE/{ADMIN_NODES}"', f'--relationships="$HERE/{ADMIN_RELATIONSHIPS}"',
+        f"neo4j-admin database import full {shlex.quote(database)}",
+        f'--nodes="$HERE/{ADMIN_NODES}"',
+        f'--relationships="$HERE/{ADMIN_RELATIONSHIPS}"',
         *ADMIN_OPTIONS,
-    ]  # fmt: skip
+    ]
     return (
         "#!/bin/sh\n"
         "# Initial load of these CSVs into an empty, stopped Neo4j 5 database (Community or\n"

@@ -114,6 +114,7 @@ class Neo4jStore:
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings.from_env()
+        self._late_query: threading.Thread | None = None
         self.driver = self._open_driver()
         try:
             with self._errors():
@@ -143,7 +144,9 @@ class Neo4jStore:
         self.close()
 
     def close(self) -> None:
-        self.driver.close()
+        """Close the driver; one still running a timed-out query closes when it ends."""
+        if self._late_query is None or not self._late_query.is_alive():
+            self.driver.close()
 
     # --- running statements -------------------------------------------------------------
 
@@ -214,8 +217,9 @@ class Neo4jStore:
 
     def _read_within(self, name: str, timeout: float, params: dict[str, Any]) -> list[dict]:
         """Run a bounded read with a transaction timeout the server enforces, and the same
-        deadline on our side for servers that ignore it (ArcadeDB does). After a timeout the
-        store is closed."""
+        deadline on our side for servers that ignore it (ArcadeDB does). A query still
+        running at the deadline is left to finish in the background; the store is then
+        closed for further use (its driver closes when that query ends)."""
         import neo4j
 
         query = neo4j.Query(cypher.statement(name), timeout=timeout)
@@ -227,13 +231,16 @@ class Neo4jStore:
                     outcome["rows"] = [record.data() for record in session.run(query, params)]
             except Exception as exc:  # handed to the caller's thread below
                 outcome["error"] = exc
+            finally:
+                if self._late_query is not None:
+                    self.driver.close()
 
         worker = threading.Thread(target=work, name=f"graphkit-query-{name}", daemon=True)
         worker.start()
         worker.join(timeout + min(TIMEOUT_GRACE, timeout))
-        late = worker.is_alive() or _timed_out(outcome.get("error"))
-        if late:
-            self.close()  # drops the connection the query runs on
+        if worker.is_alive():
+            self._late_query = worker  # closing the driver under it would break its read
+        if worker.is_alive() or _timed_out(outcome.get("error")):
             raise BackendError(
                 f"query {name.rsplit('/', 1)[-1]} did not finish within {timeout:g} s on "
                 f"{self.settings.server}: narrow it with --param or allow more with --timeout"
