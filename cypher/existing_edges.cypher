@@ -1,8 +1,16 @@
-// The graphkit relationships already in the database, with their property keys.
-// Used by load to find what a changed bundle no longer has.
-// Parameters:
-//   $kinds (list): the relationship types graphkit loads (SUPPLIES, MAKES, PART_OF, USED_BY)
-// Returns: kind, source (id), target (id), keys (list of property keys)
-MATCH (s)-[r]->(t)
-WHERE type(r) IN $kinds
-RETURN type(r) AS kind, s.id AS source, t.id AS target, keys(r) AS keys
+// The graphkit relationships already in the database, one typed scan per relationship
+// type with labelled endpoints (never a scan of every relationship in the database).
+// Used by load to find what a changed bundle no longer has; streamed in batches.
+// Parameters: none
+// Returns: kind, source (id), target (id)
+MATCH (s:Supplier)-[r:SUPPLIES]->(t:Supplier)
+RETURN 'SUPPLIES' AS kind, s.id AS source, t.id AS target
+UNION ALL
+MATCH (s:Supplier)-[r:MAKES]->(t:Component)
+RETURN 'MAKES' AS kind, s.id AS source, t.id AS target
+UNION ALL
+MATCH (s:Component)-[r:PART_OF]->(t:Component)
+RETURN 'PART_OF' AS kind, s.id AS source, t.id AS target
+UNION ALL
+MATCH (s:Component)-[r:USED_BY]->(t:Supplier)
+RETURN 'USED_BY' AS kind, s.id AS source, t.id AS target

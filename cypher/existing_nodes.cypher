@@ -1,9 +1,9 @@
-// The graphkit nodes already in the database, with their property keys.
-// Used by load to find what a changed bundle no longer has (nodes, property keys).
+// The graphkit nodes already in the database (ids only; property keys come from
+// node_keys). Used by load to find what a changed bundle no longer has; streamed.
 // Parameters: none
-// Returns: kind ('supplier' | 'component'), id, keys (list of property keys)
+// Returns: kind ('supplier' | 'component'), id
 MATCH (n:Supplier)
-RETURN 'supplier' AS kind, n.id AS id, keys(n) AS keys
+RETURN 'supplier' AS kind, n.id AS id
 UNION ALL
 MATCH (n:Component)
-RETURN 'component' AS kind, n.id AS id, keys(n) AS keys
+RETURN 'component' AS kind, n.id AS id

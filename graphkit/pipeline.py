@@ -6,7 +6,7 @@ import hashlib
 import re
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -28,6 +28,7 @@ class RunOptions:
     views: int | None = 50  # a view for this many of the most exposed products; None: all
     overview_top: int = 10
     neo4j: bool = False  # also load the bundle and its results into Neo4j (GRAPHKIT_NEO4J_*)
+    neo4j_merge: bool = False  # several bundles: merge each into the graph, delete nothing
 
 
 @dataclass
@@ -96,7 +97,7 @@ def _run_loaded(bundle, stage: Path, options: RunOptions, progress, read_seconds
     write_json(run_record(analysis, {"views": len(views)}), stage / "run.json")
     if options.neo4j:
         progress(f"{bundle.origin}: storing the graph and its results in Neo4j")
-        _store_in_neo4j(bundle, analysis.table)
+        _store_in_neo4j(bundle, analysis.table, prune=not options.neo4j_merge)
     facing = int(analysis.table["buyer_facing"].sum())
     status = EXPOSED if len(exposed) else OK
     return RunResult(bundle.origin, "", status, facing, len(exposed), list(exposed.index))
@@ -122,12 +123,12 @@ def _write_views(analysis, products: list[str], stage: Path, options, progress) 
     return views
 
 
-def _store_in_neo4j(bundle, table) -> None:
+def _store_in_neo4j(bundle, table, prune: bool) -> None:
     """Load the bundle into Neo4j and write the results back as exposure_* properties."""
     from graphkit.store.neo4j import Neo4jStore
 
     with Neo4jStore() as store:
-        store.load(bundle)
+        store.load(bundle, prune=prune)
         store.write_results(bundle, table)
 
 
@@ -175,6 +176,7 @@ def _run_into(paths: list[str], stage: Path, options: RunOptions, progress) -> l
     if len(paths) == 1:
         return [run_bundle(paths[0], stage, options, progress)]
     folders = _result_folders(paths)
+    options = replace(options, neo4j_merge=True)  # one graph holding every bundle
     results = [run_bundle(p, stage / folders[p], options, progress) for p in paths]
     write_index(results, stage)
     return results

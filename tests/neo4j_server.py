@@ -56,8 +56,9 @@ def free_port() -> int:
 class ArcadeBoltServer:
     """An ArcadeDB server with the Bolt plugin on loopback; use as a context manager."""
 
-    def __init__(self, heap: str = "1g") -> None:
+    def __init__(self, heap: str = "1g", extra_databases: tuple[str, ...] = ()) -> None:
         self.heap = heap
+        self.databases = (DATABASE, *extra_databases)
         self.password = secrets.token_urlsafe(16)
         self.bolt_port = free_port()
         self.root = Path(tempfile.mkdtemp(prefix="graphkit-arcadedb-"))
@@ -79,7 +80,7 @@ class ArcadeBoltServer:
             "arcadedb.server.rootPath": self.root,
             "arcadedb.server.databaseDirectory": self.root / "databases",
             "arcadedb.server.rootPassword": self.password,
-            "arcadedb.server.defaultDatabases": f"{DATABASE}[{USER}]",
+            "arcadedb.server.defaultDatabases": ";".join(f"{db}[{USER}]" for db in self.databases),
             "arcadedb.server.httpIncomingHost": "127.0.0.1",
             "arcadedb.server.httpIncomingPort": free_port(),
             "arcadedb.server.httpsIncomingPort": free_port(),

@@ -302,6 +302,7 @@ def test_neo4j_propagate_equals_the_embedded_engine(store):
     assert (embedded["reach"] > 0).sum() > len(embedded) // 4  # a test with exposure in it
     pd.testing.assert_frame_equal(table.loc[embedded.index], embedded, check_exact=False)
     stored = stored_results(store).reindex(embedded.index)
+    assert stored["exposure_reach"].notna().all()  # the bounded queries prune on it
     for column in ("reach", "share", "path"):
         np.testing.assert_allclose(
             stored[f"exposure_{column}"].astype(float),
@@ -322,6 +323,294 @@ def test_cli_propagate_writes_results_the_queries_read(store, neo4j_env):
     assert "exposure_reach" in result.stdout and "5 nodes" in result.stdout
     products = store.query("top_exposed_products")
     assert [row["id"] for row in products] == ["controller"]
+
+
+def brute_force_chains(
+    bundle: Bundle, reach: pd.Series, sources: set[str], product: str
+) -> dict[str, tuple]:
+    """Per source: (strength, hops) of its strongest simple chain of <= 6 links into
+    product through exposed nodes, the shorter one on a tie."""
+    import networkx as nx
+
+    graph = bundle.to_networkx()
+    best: dict[str, tuple] = {}
+    for source in (sources & set(graph)) - {product}:
+        for path in nx.all_simple_paths(graph, source, product, cutoff=6):
+            if not all(reach[node] > 0 for node in path[:-1]):
+                continue
+            strength = float(
+                np.prod([graph.edges[e].get("confidence", 1.0) for e in zip(path, path[1:])])
+            )
+            candidate = (round(strength, 9), -(len(path) - 1))
+            best[source] = max(best.get(source, candidate), candidate)
+    return {source: (s, -h) for source, (s, h) in best.items()}
+
+
+def test_bounded_queries_agree_with_brute_force(store):
+    import networkx as nx
+
+    bundle = random_bundle(25, seed=11, edges_per_node=3.0)
+    bundle.edges["share"] = np.nan
+    bundle.nodes["exposure"] = np.where(np.arange(len(bundle.nodes)) % 6 == 0, 0.7, np.nan)
+    bundle.edges.loc[bundle.edges.index[::4], "confidence"] = 0.5
+    store.load(bundle)
+    table = store.propagate()
+    stored = stored_results(store)
+    assert stored["exposure_reach"].notna().all()
+    graph = bundle.to_networkx()
+    explicit = bundle.nodes.set_index("id")["exposure"] > 0
+    sources = set(stored.index[stored["exposure_tier"] == 0]) | set(explicit.index[explicit])
+    products = bundle.nodes.loc[bundle.nodes["kind"] == model.COMPONENT, "id"]
+    checked = 0
+    for product in products:
+        expected = brute_force_chains(bundle, table["reach"], sources, product)
+        rows = store.query("exposure_paths", {"product": product, "limit": "1000"})
+        got = {r["source"]: (round(r["strength"], 9), r["hops"]) for r in rows}
+        assert got == expected, product
+        for row in rows:
+            assert row["path"][0] == row["source"] and row["path"][-1] == product
+            assert len(row["path"]) == row["hops"] + 1
+        checked += len(expected)
+    buyers = bundle.nodes.loc[bundle.nodes["kind"] == model.SUPPLIER, "id"]
+    for buyer in buyers[:10]:
+        reaching = nx.single_target_shortest_path_length(graph, buyer, cutoff=6)
+        expected = {
+            node: hops for node, hops in dict(reaching).items() if hops > 0 and node in sources
+        }
+        rows = store.query("sources_reaching_buyer", {"buyer": buyer, "limit": "1000"})
+        assert {r["source"]: r["hops"] for r in rows} == expected, buyer
+        checked += len(expected)
+    assert checked > 20  # the graph has chains in it
+
+
+def test_exposure_paths_only_walk_through_exposed_nodes(store):
+    bundle = chain_bundle()
+    store.load(bundle)
+    results = given_results()
+    store.write_results(bundle, results)
+    assert len(store.query("exposure_paths", {"product": "controller"})) == 1
+    results.loc["board", "reach"] = 0.0  # the board no longer carries exposure
+    store.write_results(bundle, results)
+    assert store.query("exposure_paths", {"product": "controller"}) == []
+
+
+def test_a_query_past_its_timeout_ends_with_one_line_and_exit_3(store, neo4j_env):
+    store.load(random_bundle(300, seed=12))
+    result = run_cli("neo4j", "query", "unmapped_inputs", "--timeout", "0.001", env=neo4j_env)
+    assert result.returncode == 3, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and "did not finish within 0.001 s" in lines[0], result.stderr
+    assert "--timeout" in lines[0]
+
+
+def test_query_parameters_out_of_range_are_exit_2(neo4j_env):
+    result = run_cli(
+        "neo4j",
+        "query",
+        "top_exposed_products",
+        "--param",
+        "limit=99999999999999999999",
+        env=neo4j_env,
+    )
+    assert result.returncode == 2, result.stderr
+    assert "limit must be from 0 to 9223372036854775807" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_query_tables_strip_terminal_escapes(store, neo4j_env):
+    bundle = chain_bundle()
+    bundle.nodes.loc[0, "name"] = (
+        "\x1b[31mDandong\x1b]8;;http://evil.example\x07PCB\x1b]8;;\x07\x07"
+    )
+    store.load(bundle)
+    store.write_results(bundle, given_results())
+    table = run_cli("neo4j", "query", "top_exposed_suppliers", env=neo4j_env)
+    assert table.returncode == 0, table.stderr
+    assert "DandongPCB" in table.stdout
+    assert not any(c in table.stdout for c in "\x1b\x07\x9b")
+    as_json = run_cli("neo4j", "query", "top_exposed_suppliers", "--format", "json", env=neo4j_env)
+    assert "\\u001b[31mDandong" in as_json.stdout  # JSON keeps the value, escaped
+
+
+def test_load_refuses_column_names_the_server_cannot_take(store, neo4j_env, tmp_path):
+    from graphkit.io import write_bundle
+
+    bundle = chain_bundle()
+    bundle.nodes["@rid"] = "x"
+    bundle.edges["exposure_reach"] = "y"
+    with pytest.raises(model.InvalidInput) as caught:
+        store.load(bundle)
+    found = {(p.file, p.column) for p in caught.value.problems}
+    assert found == {("nodes.csv", "@rid"), ("edges.csv", "exposure_reach")}
+    assert sum(counts(store).values()) == 0  # nothing loaded
+    write_bundle(bundle, tmp_path / "b")
+    result = run_cli("neo4j", "load", str(tmp_path / "b"), env=neo4j_env)
+    assert result.returncode == 2, result.stderr
+    assert "column '@rid'" in result.stderr and "Traceback" not in result.stderr
+
+
+def test_a_merged_load_deletes_nothing(store):
+    first, second = chain_bundle(), prefixed(chain_bundle(), "b-")
+    store.load(first)
+    summary = store.load(second, prune=False)
+    assert (summary.deleted_nodes, summary.deleted_relationships) == (0, 0)
+    assert counts(store) == {k: 2 * v for k, v in bundle_counts(first).items()}
+
+
+def prefixed(bundle: Bundle, prefix: str) -> Bundle:
+    nodes, edges = bundle.nodes.copy(), bundle.edges.copy()
+    nodes["id"] = prefix + nodes["id"]
+    edges["source"], edges["target"] = prefix + edges["source"], prefix + edges["target"]
+    return Bundle(nodes=nodes, edges=edges)
+
+
+def test_run_with_several_bundles_stores_every_bundle(store, neo4j_env, tmp_path):
+    from graphkit.io import write_bundle
+
+    write_bundle(chain_bundle(), tmp_path / "one")
+    write_bundle(prefixed(chain_bundle(), "b-"), tmp_path / "two")
+    result = run_cli(
+        "run",
+        str(tmp_path / "one"),
+        str(tmp_path / "two"),
+        "--out",
+        str(tmp_path / "out"),
+        "--neo4j",
+        env=neo4j_env,
+    )
+    assert result.returncode == 0, result.stderr
+    ids = set(stored_results(store).index)
+    assert {"maker", "b-maker", "controller", "b-controller"} <= ids
+    assert counts(store) == {k: 2 * v for k, v in bundle_counts(chain_bundle()).items()}
+
+
+def test_export_streams_the_graph_in_batches(store):
+    bundle = random_bundle(20, seed=13)
+    store.load(bundle)
+    stream = store.stream(batch_size=7)
+    node_batches, edge_batches = list(stream.nodes), list(stream.edges)
+    assert len(node_batches) == -(-len(bundle.nodes) // 7)
+    assert all(list(b.columns) == stream.node_columns for b in node_batches)
+    exported = Bundle(
+        nodes=pd.concat(node_batches, ignore_index=True),
+        edges=pd.concat(edge_batches, ignore_index=True),
+    )
+    assert_same_bundle(exported, bundle)
+
+
+# --- neo4j-admin import files -----------------------------------------------------------
+
+
+def read_admin_import(folder: Path) -> Bundle:
+    """The bundle in neo4j-admin import CSVs, read as neo4j-admin reads them: header fields
+    name:type, an empty unquoted field is no property, quotes doubled."""
+    import csv
+
+    roles = {
+        "id:ID": "id",
+        ":LABEL": "kind",
+        ":START_ID": "source",
+        ":END_ID": "target",
+        ":TYPE": "kind",
+    }
+    kinds = {"Supplier": model.SUPPLIER, "Component": model.COMPONENT}
+
+    def table(name: str) -> pd.DataFrame:
+        with open(folder / name, encoding="utf-8", newline="") as handle:
+            header, *records = list(csv.reader(handle))
+        columns = {}
+        for i, field in enumerate(header):
+            values = [record[i] for record in records]
+            if field in roles:
+                columns[roles[field]] = [
+                    kinds.get(v, v) if field == ":LABEL" else v for v in values
+                ]
+                continue
+            key, kind = field.rsplit(":", 1)
+            assert kind in ("string", "float"), field
+            columns[key] = (
+                [float(v) if v else np.nan for v in values] if kind == "float" else values
+            )
+        return pd.DataFrame(columns)
+
+    return Bundle(nodes=table("nodes.csv"), edges=table("relationships.csv"))
+
+
+def admin_bundle() -> Bundle:
+    """Hostile text, extra columns, formula starts and full float precision."""
+    bundle = hostile_bundle()
+    bundle.nodes.loc[1, "name"] = "=cmd|' /C calc'!A0"
+    bundle.nodes.loc[2, "name"] = 'tab\tquote" \r\n crlf'
+    bundle.edges.loc[0, "share"] = 0.1234567890123456
+    bundle.edges["batch_ref"] = ["@SUM(1)"] + [""] * (len(bundle.edges) - 1)
+    return bundle
+
+
+def test_admin_import_csvs_read_back_into_the_same_bundle(tmp_path):
+    from graphkit.store.export import write_admin_import
+    from graphkit.store.rows import TableStream
+
+    bundle = admin_bundle()
+    counts_written = write_admin_import(TableStream.of_bundle(bundle, 5), tmp_path / "a")
+    assert counts_written == (len(bundle.nodes), len(bundle.edges))
+    header = (tmp_path / "a" / "nodes.csv").read_text(encoding="utf-8").splitlines()[0]
+    assert header.startswith("id:ID,:LABEL,name:string,") and "exposure:float" in header
+    rel_header = (tmp_path / "a" / "relationships.csv").read_text().splitlines()[0]
+    assert rel_header.startswith(":START_ID,:END_ID,:TYPE,")
+    assert {"share:float", "confidence:float", "batch_ref:string"} <= set(rel_header.split(","))
+    assert_same_bundle(read_admin_import(tmp_path / "a"), bundle)
+
+
+def test_admin_import_script_has_the_exact_command(tmp_path):
+    from graphkit.store.export import write_admin_import
+    from graphkit.store.rows import TableStream
+
+    write_admin_import(TableStream.of_bundle(chain_bundle()), tmp_path / "a", "graph db")
+    script = (tmp_path / "a" / "import.sh").read_text()
+    assert "neo4j-admin database import full 'graph db' \\\n" in script
+    for option in (
+        '--nodes="$HERE/nodes.csv"',
+        '--relationships="$HERE/relationships.csv"',
+        "--multiline-fields=true",
+        "--ignore-empty-strings=true",
+    ):
+        assert f"  {option}" in script
+    assert (tmp_path / "a" / "schema.cypher").read_text() == cypher.text("schema")
+    subprocess.run(["sh", "-n", str(tmp_path / "a" / "import.sh")], check=True)
+
+
+def test_admin_import_refuses_a_colon_in_a_column_name(tmp_path):
+    from graphkit.store.export import write_admin_import
+    from graphkit.store.rows import TableStream
+
+    bundle = chain_bundle()
+    bundle.nodes["site:code"] = ""
+    with pytest.raises(model.InvalidInput) as caught:
+        write_admin_import(TableStream.of_bundle(bundle), tmp_path / "a")
+    assert [(p.file, p.column) for p in caught.value.problems] == [("nodes.csv", "site:code")]
+    assert not (tmp_path / "a").exists()
+
+
+def test_cli_admin_import_from_the_server_and_from_a_bundle(store, neo4j_env, tmp_path):
+    from graphkit.io import read_bundle, write_bundle
+
+    bundle = admin_bundle()
+    store.load(bundle)
+    result = run_cli("neo4j", "export", "--admin-import", str(tmp_path / "s"), env=neo4j_env)
+    assert result.returncode == 0, result.stderr
+    assert_same_bundle(read_admin_import(tmp_path / "s"), bundle)
+    write_bundle(bundle, tmp_path / "b")
+    result = run_cli(
+        "neo4j",
+        "export",
+        "--admin-import",
+        str(tmp_path / "f"),
+        "--bundle",
+        str(tmp_path / "b"),
+        env={"GRAPHKIT_NEO4J_URI": ""},
+    )
+    assert result.returncode == 0, result.stderr
+    assert_same_bundle(read_admin_import(tmp_path / "f"), read_bundle(tmp_path / "b"))
 
 
 # --- every Cypher file is run -----------------------------------------------------------
@@ -384,7 +673,12 @@ def test_no_cypher_is_inlined_in_the_package():
 def test_query_parameters_are_converted_and_checked():
     statement, values = cypher.bind_query("suppliers_in_scope", {"provinces": "Jilin, CN-JL"})
     assert "$provinces" in statement
-    assert values == {"provinces": ["Jilin", "CN-JL"], "countries": ["KP"], "sector": ""}
+    assert values == {
+        "provinces": ["Jilin", "CN-JL"],
+        "countries": ["KP"],
+        "sector": "",
+        "limit": 1000,
+    }
     _, values = cypher.bind_query("unmapped_inputs", {"threshold": "0.5", "limit": "3"})
     assert values == {"threshold": 0.5, "limit": 3}
     with pytest.raises(model.GraphError, match="limit must be int"):
@@ -393,6 +687,12 @@ def test_query_parameters_are_converted_and_checked():
         cypher.bind_query("top_exposed_products", {"colour": "red"})
     with pytest.raises(model.GraphError, match="unknown query"):
         cypher.bind_query("drop_everything", {})
+    with pytest.raises(model.GraphError, match="limit must be from 0 to 9223372036854775807"):
+        cypher.bind_query("top_exposed_products", {"limit": "99999999999999999999"})
+    with pytest.raises(model.GraphError, match="limit must be from 0"):
+        cypher.bind_query("top_exposed_products", {"limit": "-1"})
+    with pytest.raises(model.GraphError, match="threshold must be a finite number"):
+        cypher.bind_query("unmapped_inputs", {"threshold": "nan"})
 
 
 # --- bad servers ------------------------------------------------------------------------
@@ -496,7 +796,7 @@ def test_cli_unknown_query_lists_the_available_ones(neo4j_env):
 
 def test_cli_query_needs_its_parameters(neo4j_env):
     result = run_cli("neo4j", "query", "exposure_paths", env=neo4j_env)
-    assert result.returncode == 1
+    assert result.returncode == 2
     assert "--param product=" in result.stderr
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import click
@@ -36,11 +37,20 @@ def print_json(data: Any) -> None:
 
 
 def cell(value: Any) -> str:
+    """A value as one table cell: terminal escape sequences and control characters from data
+    (names are hostile) removed, so a table cannot move the cursor or retitle the terminal."""
     if value is None:
         return ""
     if isinstance(value, float):
         return "" if value != value else f"{value:.4g}"
-    return str(value)
+    return _CONTROLS.sub(" ", _ESCAPES.sub("", str(value)))
+
+
+#: terminal escape sequences (CSI, OSC up to BEL/ST), then any other control character
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x9b[0-?]*[ -/]*[@-~]"
+)
+_CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
 
 
 def report_problems(problems: list, stream_err: bool = True) -> None:

@@ -13,6 +13,7 @@ from graphkit.cli.common import (
     print_json,
     print_table,
 )
+from graphkit.errors import GraphError
 
 
 @click.group("neo4j")
@@ -67,7 +68,8 @@ def neo4j_propagate() -> None:
     Example:
       graphkit neo4j propagate
     """
-    from graphkit.store.neo4j import RESULT_PROPERTIES, Neo4jStore
+    from graphkit.store.neo4j import Neo4jStore
+    from graphkit.store.rows import RESULT_PROPERTIES
 
     with Neo4jStore() as store:
         total = sum(store.status()["nodes"].values())
@@ -79,28 +81,65 @@ def neo4j_propagate() -> None:
 
 
 @neo4j_group.command("export")
-@click.argument("out", type=click.Path())
-def neo4j_export(out: str) -> None:
-    """Export the graph in Neo4j back into a bundle folder OUT.
+@click.argument("out", type=click.Path(), required=False)
+@click.option(
+    "--admin-import",
+    "admin_dir",
+    type=click.Path(file_okay=False),
+    help="Also (or only) write neo4j-admin import CSVs and import.sh into this folder.",
+)
+@click.option(
+    "--bundle",
+    "from_bundle",
+    type=click.Path(exists=True),
+    help="With --admin-import: take the graph from this bundle, no server needed.",
+)
+def neo4j_export(out: str | None, admin_dir: str | None, from_bundle: str | None) -> None:
+    """Export the graph in Neo4j into a bundle folder OUT and/or neo4j-admin CSVs, streamed.
 
     \b
     Example:
       graphkit neo4j export exported_bundle
+      graphkit neo4j export --admin-import admin-csv --bundle sample_graphs/apparel_ppe
     """
-    from graphkit.io import write_bundle
+    from graphkit.store import export
     from graphkit.store.neo4j import Neo4jStore
 
+    if not (out or admin_dir) or (from_bundle and (out or not admin_dir)):
+        raise click.UsageError("give OUT and/or --admin-import DIR; --bundle only with DIR alone")
+    if from_bundle:
+        from graphkit.io import read_bundle
+        from graphkit.store.rows import TableStream
+
+        stream = TableStream.of_bundle(read_bundle(from_bundle))
+        counts = export.write_admin_import(stream, admin_dir)
+        click.echo(
+            f"wrote neo4j-admin CSVs of {counts[0]} nodes and {counts[1]} edges to {admin_dir}"
+        )
+        return
     with Neo4jStore() as store:
-        bundle = store.export()
-    write_bundle(bundle, out)
-    click.echo(f"exported {len(bundle.nodes)} nodes and {len(bundle.edges)} edges to {out}")
+        if out:
+            counts = export.write_bundle_folder(store.stream(), out)
+            click.echo(f"exported {counts[0]} nodes and {counts[1]} edges to {out}")
+        if admin_dir:
+            counts = export.write_admin_import(store.stream(), admin_dir, store.settings.database)
+            click.echo(
+                f"wrote neo4j-admin CSVs of {counts[0]} nodes and {counts[1]} edges to {admin_dir}"
+            )
 
 
 @neo4j_group.command("query")
 @click.argument("name", required=False)
 @click.option("--param", "params", multiple=True, metavar="K=V", help="A query parameter.")
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0, min_open=True),
+    default=60.0,
+    show_default=True,
+    help="Seconds the query may run; longer ends with exit 3.",
+)
 @FORMAT_OPTION
-def neo4j_query(name: str | None, params: tuple[str, ...], output_format: str) -> None:
+def neo4j_query(name: str | None, params: tuple[str, ...], timeout: float, output_format) -> None:
     """Run the analyst query NAME (from cypher/queries); without NAME, list them.
 
     \b
@@ -119,9 +158,12 @@ def neo4j_query(name: str | None, params: tuple[str, ...], output_format: str) -
             param_hint="NAME",
         )
     given = dict(key_value(p, "--param") for p in params)
-    cypher.bind_query(name, given)  # parameter errors before connecting
+    try:
+        cypher.bind_query(name, given)  # parameter errors before connecting
+    except GraphError as exc:
+        raise click.BadParameter(str(exc), param_hint="--param") from None
     with Neo4jStore() as store:
-        rows = store.query(name, given)
+        rows = store.query(name, given, timeout=timeout)
     if output_format == "json":
         print_json(rows)
     else:

@@ -11,6 +11,7 @@ which is what ``graphkit neo4j query`` uses to convert ``--param k=v`` values.
 
 from __future__ import annotations
 
+import math
 import re
 from dataclasses import dataclass
 from functools import cache
@@ -23,6 +24,8 @@ from graphkit.errors import GraphError
 
 QUERIES = "queries"
 SUFFIX = ".cypher"
+#: the largest integer Bolt can carry (a signed 64-bit integer)
+MAX_INT = 2**63 - 1
 _PARAM_LINE = re.compile(
     r"^//\s+\$(?P<name>\w+)\s+\((?P<type>str|int|float|list)(?:,\s*default\s+(?P<default>.*?))?\):"
 )
@@ -75,9 +78,14 @@ class Param:
         if self.type == "str":
             return raw.strip('"') if raw in ('""', "''") else raw
         try:
-            return int(raw) if self.type == "int" else float(raw)
+            value = int(raw) if self.type == "int" else float(raw)
         except ValueError:
             raise GraphError(f"parameter {self.name} must be {self.type}, got {raw!r}") from None
+        if self.type == "int" and not 0 <= value <= MAX_INT:
+            raise GraphError(f"parameter {self.name} must be from 0 to {MAX_INT}, got {raw}")
+        if self.type == "float" and not math.isfinite(value):
+            raise GraphError(f"parameter {self.name} must be a finite number, got {raw!r}")
+        return value
 
 
 def query_names() -> list[str]:

@@ -15,16 +15,18 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Callable, Iterator
+import threading
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from graphkit import model
-from graphkit.errors import BackendError
+from graphkit.errors import BackendError, InvalidInput
 from graphkit.model import Bundle
-from graphkit.store import cypher
+from graphkit.store import cypher, rows
+from graphkit.store.rows import LABELS
 
 if TYPE_CHECKING:
     import neo4j
@@ -34,16 +36,12 @@ ENV_PREFIX = "GRAPHKIT_NEO4J_"
 DEFAULT_DATABASE = "neo4j"
 BOLT_SCHEMES = ("bolt", "bolt+s", "bolt+ssc", "neo4j", "neo4j+s", "neo4j+ssc")
 CONNECTION_TIMEOUT = 10.0
-LABELS = {model.SUPPLIER: "Supplier", model.COMPONENT: "Component"}
-#: propagation table column -> node property written back
-RESULT_PROPERTIES = {
-    "reach": "exposure_reach",
-    "share": "exposure_share",
-    "path": "exposure_path",
-    "tier": "exposure_tier",
-    "n_sources": "exposure_n_sources",
-    "top_sources": "exposure_sources",
-}
+#: seconds an analyst query may run (graphkit neo4j query --timeout)
+QUERY_TIMEOUT = 60.0
+#: extra seconds our own deadline waits for the server's timeout error
+TIMEOUT_GRACE = 2.0
+#: records per batch when streaming reads (export, the state a load compares against)
+READ_BATCH = 10_000
 Progress = Callable[[int], Any]
 
 # The driver logs retries and routing failures as warnings; without this, Python's
@@ -117,6 +115,7 @@ class Neo4jStore:
 
     def __init__(self, settings: Settings | None = None):
         self.settings = settings or Settings.from_env()
+        self._late_query: threading.Thread | None = None
         self.driver = self._open_driver()
         try:
             with self._errors():
@@ -146,7 +145,9 @@ class Neo4jStore:
         self.close()
 
     def close(self) -> None:
-        self.driver.close()
+        """Close the driver; one still running a timed-out query closes when it ends."""
+        if self._late_query is None or not self._late_query.is_alive():
+            self.driver.close()
 
     # --- running statements -------------------------------------------------------------
 
@@ -186,15 +187,69 @@ class Neo4jStore:
                 line = line.replace(secret, "***")
         return line
 
+    def _session(self, **config: Any) -> neo4j.Session:
+        return self.driver.session(database=self.settings.database, **config)
+
     def _read(self, name: str, **params: Any) -> list[dict[str, Any]]:
-        """Run cypher/<name>.cypher in a read transaction; its records streamed into dicts."""
+        """Run cypher/<name>.cypher in a read transaction; its (small) result as dicts."""
         query = cypher.statement(name)
 
         def work(tx: neo4j.ManagedTransaction) -> list[dict[str, Any]]:
             return [record.data() for record in tx.run(query, params)]
 
-        with self._errors(), self.driver.session(database=self.settings.database) as session:
+        with self._errors(), self._session() as session:
             return session.execute_read(work)
+
+    def _stream(self, name: str, batch_size: int = READ_BATCH) -> Iterator[list[dict[str, Any]]]:
+        """The records of cypher/<name>.cypher in batches, fetched as they are consumed."""
+        import neo4j
+
+        query = cypher.statement(name)
+        config = {"default_access_mode": neo4j.READ_ACCESS, "fetch_size": batch_size}
+        with self._errors(), self._session(**config) as session:
+            batch: list[dict[str, Any]] = []
+            for record in session.run(query):
+                batch.append(record.data())
+                if len(batch) == batch_size:
+                    yield batch
+                    batch = []
+            if batch:
+                yield batch
+
+    def _read_within(self, name: str, timeout: float, params: dict[str, Any]) -> list[dict]:
+        """Run a bounded read with a transaction timeout the server enforces, and the same
+        deadline on our side for servers that ignore it (ArcadeDB does). A query still
+        running at the deadline is left to finish in the background; the store is then
+        closed for further use (its driver closes when that query ends)."""
+        import neo4j
+
+        query = neo4j.Query(cypher.statement(name), timeout=timeout)
+        outcome: dict[str, Any] = {}
+
+        def work() -> None:
+            try:
+                with self._session(default_access_mode=neo4j.READ_ACCESS) as session:
+                    outcome["rows"] = [record.data() for record in session.run(query, params)]
+            except Exception as exc:  # handed to the caller's thread below
+                outcome["error"] = exc
+            finally:
+                if self._late_query is not None:
+                    self.driver.close()
+
+        worker = threading.Thread(target=work, name=f"graphkit-query-{name}", daemon=True)
+        worker.start()
+        worker.join(timeout + min(TIMEOUT_GRACE, timeout))
+        if worker.is_alive():
+            self._late_query = worker  # closing the driver under it would break its read
+        if worker.is_alive() or _timed_out(outcome.get("error")):
+            raise BackendError(
+                f"query {name.rsplit('/', 1)[-1]} did not finish within {timeout:g} s on "
+                f"{self.settings.server}: narrow it with --param or allow more with --timeout"
+            )
+        if "error" in outcome:
+            with self._errors():
+                raise outcome["error"]
+        return outcome["rows"]
 
     def _write(self, name: str, **params: Any) -> None:
         """Run every statement of cypher/<name>.cypher, each as one idempotent write."""
@@ -206,67 +261,110 @@ class Neo4jStore:
                     query, params, database_=self.settings.database, routing_=RoutingControl.WRITE
                 )
 
-    def _write_batches(
-        self, name: str, key: str, rows: list, batch_size: int, progress: Progress | None
-    ) -> None:
-        """Run cypher/<name>.cypher once per batch of rows, as parameter `key`."""
-        for start in range(0, len(rows), batch_size):
-            batch = rows[start : start + batch_size]
-            self._write(name, **{key: batch})
+    def _write_each(self, name: str, batches: Iterable[list], progress: Progress | None) -> None:
+        """Run cypher/<name>.cypher once per batch of $rows, as each batch is built."""
+        for batch in batches:
+            self._write(name, rows=batch)
             if progress is not None:
                 progress(len(batch))
 
     # --- load -----------------------------------------------------------------------------
 
     def load(
-        self, bundle: Bundle, batch_size: int = 10_000, progress: Progress | None = None
+        self,
+        bundle: Bundle,
+        batch_size: int = 10_000,
+        progress: Progress | None = None,
+        prune: bool = True,
     ) -> LoadSummary:
-        """Load a bundle: schema, nodes, relationships; then delete what it no longer has."""
+        """Load a bundle: schema, nodes, relationships, in batches built as they are sent;
+        then (with prune) delete what the bundle no longer has. Without prune the bundle is
+        merged into the graph: nothing is deleted."""
         if batch_size < 1:
             raise ValueError("batch_size must be at least 1")
+        problems = rows.property_name_problems(bundle)
+        if problems:
+            raise InvalidInput(problems)
         self._write("schema")
-        nodes_before = self._existing_nodes()
-        edges_before = self._existing_edges()
+        before = self._state() if prune else None
+        stale = before or _State.empty()
         for kind, label in LABELS.items():
-            stale_keys = _keys_of(nodes_before[nodes_before["kind"] == kind])
-            rows = node_rows(bundle.nodes[bundle.nodes["kind"] == kind], stale_keys)
-            self._write_batches(f"load_{label.lower()}s", "rows", rows, batch_size, progress)
+            nodes = bundle.nodes[bundle.nodes["kind"] == kind]
+            keys = stale.node_keys.get(kind, set())
+            batches = (rows.node_rows(b, keys) for b in rows.batches(nodes, batch_size))
+            self._write_each(f"load_{label.lower()}s", batches, progress)
         for kind in model.EDGE_KINDS:
-            stale_keys = _keys_of(edges_before[edges_before["kind"] == kind])
-            rows = edge_rows(bundle.edges[bundle.edges["kind"] == kind], stale_keys)
-            self._write_batches(f"load_{kind.lower()}", "rows", rows, batch_size, progress)
-        gone_edges = _missing(edges_before, bundle.edges, ["kind", "source", "target"])
-        for kind in model.EDGE_KINDS:
-            rows = gone_edges[gone_edges["kind"] == kind][["source", "target"]]
-            self._write_batches(
-                f"delete_{kind.lower()}", "rows", rows.to_dict("records"), batch_size, None
-            )
-        gone_nodes = _missing(nodes_before, bundle.nodes, ["kind", "id"])
-        for kind, label in LABELS.items():
-            ids = gone_nodes.loc[gone_nodes["kind"] == kind, "id"].tolist()
-            self._write_batches(f"delete_{label.lower()}s", "ids", ids, batch_size, None)
-        return LoadSummary(len(bundle.nodes), len(bundle.edges), len(gone_nodes), len(gone_edges))
+            edges = bundle.edges[bundle.edges["kind"] == kind]
+            keys = stale.edge_keys.get(kind, set())
+            batches = (rows.edge_rows(b, keys) for b in rows.batches(edges, batch_size))
+            self._write_each(f"load_{kind.lower()}", batches, progress)
+        gone_nodes, gone_edges = (
+            (0, 0) if before is None else self._prune(before, bundle, batch_size)
+        )
+        return LoadSummary(len(bundle.nodes), len(bundle.edges), gone_nodes, gone_edges)
 
-    def _existing_nodes(self) -> pd.DataFrame:
+    def _prune(self, before: _State, bundle: Bundle, batch_size: int) -> tuple[int, int]:
+        """Delete the relationships, then the nodes, that the bundle no longer has."""
+        gone_edges = _missing(before.edges, bundle.edges, ["kind", "source", "target"])
+        for kind in model.EDGE_KINDS:
+            pairs = gone_edges[gone_edges["kind"] == kind][["source", "target"]]
+            batches = (b.to_dict("records") for b in rows.batches(pairs, batch_size))
+            self._write_each(f"delete_{kind.lower()}", batches, None)
+        gone_nodes = _missing(before.nodes, bundle.nodes, ["kind", "id"])
+        for kind, label in LABELS.items():
+            ids = gone_nodes.loc[gone_nodes["kind"] == kind, "id"]
+            batches = (b.tolist() for b in rows.batches(ids, batch_size))
+            for batch in batches:
+                self._write(f"delete_{label.lower()}s", ids=batch)
+        return len(gone_nodes), len(gone_edges)
+
+    def _state(self) -> _State:
+        """What the database holds now: node ids, relationship ends, property keys."""
+        return _State(
+            nodes=self._frame("existing_nodes", ["kind", "id"]),
+            edges=self._frame("existing_edges", ["kind", "source", "target"]),
+            node_keys=self._keys("node_keys"),
+            edge_keys=self._keys("edge_keys"),
+        )
+
+    def _frame(self, name: str, columns: list[str]) -> pd.DataFrame:
+        """A streamed read as one table, built batch by batch."""
         import pandas as pd
 
-        return pd.DataFrame(self._read("existing_nodes"), columns=["kind", "id", "keys"])
+        frames = [pd.DataFrame(batch, columns=columns) for batch in self._stream(name)]
+        return pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns)
 
-    def _existing_edges(self) -> pd.DataFrame:
-        import pandas as pd
-
-        rows = self._read("existing_edges", kinds=list(model.EDGE_KINDS))
-        return pd.DataFrame(rows, columns=["kind", "source", "target", "keys"])
+    def _keys(self, name: str) -> dict[str, set[str]]:
+        """{kind: property keys} from node_keys / edge_keys."""
+        found: dict[str, set[str]] = {}
+        for row in self._read(name):
+            found.setdefault(row["kind"], set()).add(row["key"])
+        return found
 
     # --- export ---------------------------------------------------------------------------
 
-    def export(self) -> Bundle:
-        """The graph in the database as a Bundle (result properties left out)."""
-        nodes = self._read("export_nodes")
-        edges = self._read("export_edges", kinds=list(model.EDGE_KINDS))
-        return Bundle(
-            nodes=nodes_frame(nodes), edges=edges_frame(edges), origin=self.settings.server
+    def stream(self, batch_size: int = READ_BATCH) -> rows.TableStream:
+        """The graph as table batches streamed from the server (result properties left out);
+        the columns are known before the first row arrives."""
+        node_keys = set().union(*self._keys("node_keys").values())
+        edge_keys = set().union(*self._keys("edge_keys").values())
+        node_columns = rows.columns_for(node_keys, model.NODE_COLUMNS)
+        edge_columns = rows.columns_for(edge_keys, model.EDGE_COLUMNS)
+        nodes = self._stream("export_nodes", batch_size)
+        edges = self._stream("export_edges", batch_size)
+        return rows.TableStream(
+            node_columns,
+            edge_columns,
+            (rows.nodes_frame(batch, node_columns) for batch in nodes),
+            (rows.edges_frame(batch, edge_columns) for batch in edges),
         )
+
+    def export(self) -> Bundle:
+        """The graph in the database as a Bundle in memory (result properties left out)."""
+        nodes, edges = self.stream().collect()
+        nodes = nodes.sort_values("id", ignore_index=True)
+        edges = edges.sort_values(["source", "target"], ignore_index=True)
+        return Bundle(nodes=nodes, edges=edges, origin=self.settings.server)
 
     # --- propagate and write back ---------------------------------------------------------
 
@@ -275,7 +373,8 @@ class Neo4jStore:
 
         Source scores come from screening as in the embedded pipeline (the engine's
         ``source_scores_for``) unless ``source_scores`` is given; other options go to the
-        engine's ``propagate``. Returns the engine's table.
+        engine's ``propagate``. Every node gets exposure_reach (0 where nothing reaches
+        it), which the bounded analyst queries rely on. Returns the engine's table.
         """
         from graphkit.propagation import propagate
         from graphkit.screen.sources import source_scores_for
@@ -295,13 +394,13 @@ class Neo4jStore:
         progress: Progress | None = None,
     ) -> None:
         """Write a propagation table (indexed by node id) back as exposure_* properties."""
+        if "reach" in table.columns:
+            table = table.assign(reach=table["reach"].fillna(0.0))
         kinds = bundle.nodes.set_index("id")["kind"]
         for kind, label in LABELS.items():
-            ids = kinds.index[kinds == kind]
-            rows = result_rows(table[table.index.isin(ids)])
-            self._write_batches(
-                f"write_results_{label.lower()}s", "rows", rows, batch_size, progress
-            )
+            part = table[table.index.isin(kinds.index[kinds == kind])]
+            batches = (rows.result_rows(b) for b in rows.batches(part, batch_size))
+            self._write_each(f"write_results_{label.lower()}s", batches, progress)
 
     # --- status and queries ---------------------------------------------------------------
 
@@ -309,8 +408,7 @@ class Neo4jStore:
         """Server, database and counts by label and relationship type (never the password)."""
         info = self._read("server_info")
         labels = {row["label"]: row["count"] for row in self._read("status_labels")}
-        kinds = list(model.EDGE_KINDS)
-        types = {row["type"]: row["count"] for row in self._read("status_types", kinds=kinds)}
+        types = {row["type"]: row["count"] for row in self._read("status_types")}
         return {
             "server": self.settings.server,
             "database": self.settings.database,
@@ -319,21 +417,32 @@ class Neo4jStore:
                 f"{row['name']} {'/'.join(row['versions'])} {row['edition']}" for row in info
             ),
             "nodes": {label: labels.get(label, 0) for label in LABELS.values()},
-            "relationships": {kind: types.get(kind, 0) for kind in kinds},
+            "relationships": {kind: types.get(kind, 0) for kind in model.EDGE_KINDS},
         }
 
-    def query(self, name: str, params: dict[str, str] | None = None) -> list[dict[str, Any]]:
-        """Run analyst query cypher/queries/<name>.cypher with command-line parameters."""
+    def query(
+        self, name: str, params: dict[str, str] | None = None, timeout: float = QUERY_TIMEOUT
+    ) -> list[dict[str, Any]]:
+        """Run analyst query cypher/queries/<name>.cypher with command-line parameters,
+        within `timeout` seconds (BackendError, exit 3, when it takes longer)."""
         _, values = cypher.bind_query(name, params or {})
-        return self._read(f"{cypher.QUERIES}/{name}", **values)
+        return self._read_within(f"{cypher.QUERIES}/{name}", timeout, values)
 
 
-# --- bundle <-> rows ----------------------------------------------------------------------
+@dataclass
+class _State:
+    """What the database held before a load."""
 
+    nodes: pd.DataFrame
+    edges: pd.DataFrame
+    node_keys: dict[str, set[str]]
+    edge_keys: dict[str, set[str]]
 
-def _keys_of(existing: pd.DataFrame) -> set[str]:
-    """Every property key found on the existing nodes or relationships."""
-    return {key for keys in existing["keys"] for key in keys}
+    @classmethod
+    def empty(cls) -> _State:
+        import pandas as pd
+
+        return cls(pd.DataFrame(columns=["kind", "id"]), pd.DataFrame(), {}, {})
 
 
 def _missing(before: pd.DataFrame, bundle_table: pd.DataFrame, key: list[str]) -> pd.DataFrame:
@@ -342,83 +451,6 @@ def _missing(before: pd.DataFrame, bundle_table: pd.DataFrame, key: list[str]) -
     return merged[merged["_merge"] == "left_only"][key]
 
 
-def _props(table: pd.DataFrame, skip: set[str], stale_keys: set[str]) -> list[dict[str, Any]]:
-    """One property map per row: missing values and stale keys as None (removes them)."""
-    columns = [c for c in table.columns if c not in skip]
-    values = table[columns].astype(object)
-    values = values.where(~(values.isna() | (values == "")), None)
-    removed = sorted(stale_keys - set(columns) - skip - set(RESULT_PROPERTIES.values()))
-    for key in removed:
-        values[key] = None
-    records = values.to_dict("records")
-    return [{k: _native(v) for k, v in record.items()} for record in records]
-
-
-def _native(value: Any) -> Any:
-    """A numpy scalar as the plain Python value the driver can send."""
-    import numpy as np
-
-    return value.item() if isinstance(value, np.generic) else value
-
-
-def node_rows(nodes: pd.DataFrame, stale_keys: set[str] = frozenset()) -> list[dict[str, Any]]:
-    """The $rows of a load_*s.cypher statement for these nodes."""
-    props = _props(nodes, {"id", "kind"}, stale_keys)
-    return [{"id": str(i), "props": p} for i, p in zip(nodes["id"], props, strict=True)]
-
-
-def edge_rows(edges: pd.DataFrame, stale_keys: set[str] = frozenset()) -> list[dict[str, Any]]:
-    """The $rows of a load_<kind>.cypher statement for these edges."""
-    props = _props(edges, {"source", "target", "kind"}, stale_keys)
-    return [
-        {"source": str(s), "target": str(t), "props": p}
-        for s, t, p in zip(edges["source"], edges["target"], props, strict=True)
-    ]
-
-
-def result_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """The $rows of a write_results_*.cypher statement: exposure_* properties per node."""
-    present = {col: prop for col, prop in RESULT_PROPERTIES.items() if col in table.columns}
-    renamed = table[list(present)].rename(columns=present)
-    props = _props(renamed, set(), set())
-    return [{"id": str(i), "props": p} for i, p in zip(table.index, props, strict=True)]
-
-
-def nodes_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """The nodes table of a bundle from exported {kind, props} records."""
-    import pandas as pd
-
-    rows = [{**r["props"], "kind": r["kind"]} for r in records]
-    frame = pd.DataFrame(rows, columns=_union_keys(rows, model.NODE_COLUMNS))
-    frame = frame.drop(columns=[c for c in RESULT_PROPERTIES.values() if c in frame.columns])
-    return _typed(frame, model.NODE_NUMERIC).sort_values("id", ignore_index=True)
-
-
-def edges_frame(records: list[dict[str, Any]]) -> pd.DataFrame:
-    """The edges table of a bundle from exported {kind, source, target, props} records."""
-    rows = [
-        {**r["props"], "source": r["source"], "target": r["target"], "kind": r["kind"]}
-        for r in records
-    ]
-    import pandas as pd
-
-    frame = pd.DataFrame(rows, columns=_union_keys(rows, model.EDGE_COLUMNS))
-    return _typed(frame, model.EDGE_NUMERIC).sort_values(["source", "target"], ignore_index=True)
-
-
-def _union_keys(rows: list[dict[str, Any]], first: tuple[str, ...]) -> list[str]:
-    """The standard columns first, then every other key found, sorted."""
-    extra = sorted({key for row in rows for key in row} - set(first))
-    return [*first, *extra]
-
-
-def _typed(frame: pd.DataFrame, numeric: tuple[str, ...]) -> pd.DataFrame:
-    """Numeric columns as float with NaN for missing; every other column str with ''."""
-    import pandas as pd
-
-    for column in frame.columns:
-        if column in numeric:
-            frame[column] = pd.to_numeric(frame[column], errors="coerce").astype(float)
-        else:
-            frame[column] = frame[column].where(frame[column].notna(), "").astype(str)
-    return frame
+def _timed_out(error: Exception | None) -> bool:
+    """Whether the server ended the transaction for running past its timeout."""
+    return "TransactionTimedOut" in str(getattr(error, "code", "") or "")
