@@ -26,6 +26,7 @@ class RunOptions:
     cap: int = 500
     overview_top: int = 10
     neo4j: bool = False  # also load the bundle and its results into Neo4j (GRAPHKIT_NEO4J_*)
+    evidence: int = 0  # evidence packs for the N most exposed products (evidence/*.zip)
 
 
 @dataclass
@@ -92,6 +93,9 @@ def _run_loaded(bundle, stage: Path, options: RunOptions, progress: Progress) ->
     data = ReportInput(bundle, screening, table, paths, options.mode, views, upcoming, generated)
     progress(f"{bundle.origin}: writing report")
     _write_report(data, stage)
+    if options.evidence:
+        progress(f"{bundle.origin}: writing evidence packs")
+        _write_evidence(bundle, screening, exposure, all_paths, exposed.index, stage, options)
     if options.neo4j:
         progress(f"{bundle.origin}: storing the graph and its results in Neo4j")
         _store_in_neo4j(bundle, table)
@@ -114,6 +118,18 @@ def _write_views(bundle, exposure, products, stage, options) -> dict[str, str]:
         overview = exposure_view(bundle, exposure, top=options.overview_top, **common)
         write_view(overview, stage / "views" / "overview.html")
     return views
+
+
+def _write_evidence(bundle, screening, exposure, paths, exposed, stage, options) -> None:
+    """Evidence packs of the N most exposed products, from this run's results."""
+    from graphkit.evidence import prepare, write_pack
+
+    for node in list(exposed)[: options.evidence]:
+        common = {"mode": options.mode, "priors": options.priors, "k": options.k}
+        found = {"screening": screening, "exposure": exposure, "paths": paths.get(node)}
+        write_pack(
+            prepare(bundle, node, **common, **found), stage / "evidence" / f"{view_slug(node)}.zip"
+        )
 
 
 def _store_in_neo4j(bundle, table) -> None:
