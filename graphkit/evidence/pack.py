@@ -174,8 +174,9 @@ def closest_ids(query: str, ids: list[str], names: list[str], n: int = 5) -> lis
 
 def input_files(bundle: Bundle | str | Path) -> list[Path]:
     """The files the bundle was read from (nodes.csv and edges.csv, or the one workbook/JSON)."""
-    origin = Path(bundle.origin if isinstance(bundle, Bundle) else bundle)
-    if not str(origin) or not origin.exists():
+    text = bundle.origin if isinstance(bundle, Bundle) else str(bundle)
+    origin = Path(text)
+    if not text or not origin.exists():
         return []
     if origin.is_dir():
         return [origin / NODES_FILE, origin / EDGES_FILE]
