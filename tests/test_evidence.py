@@ -245,12 +245,10 @@ def _exposed_product_with_a_cut(bundle) -> str | None:
 
 
 def _reach_without(data, edges) -> float:
-    """The engine's reach of the product with these links removed."""
-    from graphkit.explain import changed_bundle
-
+    """The engine's reach of the product with these links' suppliers replaced by clean ones."""
     graph = data.graph
-    pairs = [(str(graph.ids[graph.src[e]]), str(graph.ids[graph.dst[e]])) for e in edges]
-    changed = changed_bundle(data.bundle, (), pairs, {})
+    pairs = {(str(graph.ids[graph.src[e]]), str(graph.ids[graph.dst[e]])) for e in edges}
+    changed = clearance.replaced_links(data.bundle, pairs)
     scores = data.table["source_score"]
     table = propagate(changed, scores, modes=("reach",), contributions_for=()).table
     return float(table.at[data.product, "reach"])

@@ -7,7 +7,9 @@ every source. Each link costs 1 + its share of the receiver's inputs + the fract
 buyer-facing products downstream of it, so the plan prefers few links, and among few, links
 that carry little and feed few products. The product's own production step (a MAKES edge into
 the product) cannot be cut: a maker that is itself a source leaves no cut below the product's
-own tier. Every plan is checked by re-running the engine without its links (what-if).
+own tier. Every plan is checked by re-running the engine with each cut link's supplier
+replaced by a clean stand-in (what-if): the part stays in the bill of materials, so the rule
+that a maker of a listed part passes on only its own labour keeps holding.
 
 With a threshold above 0 only the strongest sources need cutting off: the fewest strongest
 sources (by their reach into the product) whose cut brings the product's reach to the
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
 
     from graphkit.evidence.pack import PackInput
     from graphkit.evidence.upstream import Upstream
+    from graphkit.model import Bundle
 
 SUPER = ("*", -1)
 #: scores at or below this count as zero (float residue of the engine)
@@ -248,15 +251,47 @@ def link_record(data: PackInput, edge: int) -> dict[str, Any]:
 
 
 def whatif_scores(data: PackInput, links: list[dict]) -> dict[str, float]:
-    """The product's scores in every mode after removing ``links`` (the engine re-run)."""
-    from graphkit.explain import changed_bundle
+    """The product's scores in every mode after replacing ``links`` (the engine re-run)."""
     from graphkit.propagate import propagate
 
-    pairs = sorted({(link["supplier_id"], link["receiver_id"]) for link in links})
-    changed = changed_bundle(data.bundle, (), pairs, {})
+    pairs = {(link["supplier_id"], link["receiver_id"]) for link in links}
+    changed = replaced_links(data.bundle, pairs)
     scores = data.table["source_score"]
     after = propagate(changed, scores, MODES, priors=data.priors, contributions_for=())
     return scores_of(after.table, data.product)
+
+
+def replaced_links(bundle: Bundle, pairs: set[tuple[str, str]]) -> Bundle:
+    """The bundle with each link's supplier replaced by a clean stand-in (same kind, share
+    and item, source score 0): the receiver keeps its input, so a bill of materials stays
+    known and the maker of the part still passes on only its own labour."""
+    import pandas as pd
+
+    from graphkit.model import Bundle
+
+    edges = bundle.edges.copy()
+    cut = [(a, b) in pairs for a, b in zip(edges["source"], edges["target"], strict=True)]
+    kinds = bundle.nodes.set_index("id")["kind"]
+    taken = set(bundle.nodes["id"])
+    blank = {c: float("nan") if t.kind == "f" else "" for c, t in bundle.nodes.dtypes.items()}
+    stand_ins = []
+    for row in edges.index[cut]:
+        original = edges.at[row, "source"]
+        node = _unused(f"{original} (clean replacement)", taken)
+        stand_ins.append(blank | {"id": node, "kind": kinds[original], "name": node})
+        stand_ins[-1]["exposure"] = 0.0
+        edges.at[row, "source"] = node
+    extra = pd.DataFrame(stand_ins, columns=bundle.nodes.columns)
+    nodes = pd.concat([bundle.nodes, extra], ignore_index=True) if stand_ins else bundle.nodes
+    return Bundle(nodes=nodes, edges=edges, origin=bundle.origin)
+
+
+def _unused(name: str, taken: set[str]) -> str:
+    candidate, n = name, 2
+    while candidate in taken:
+        candidate, n = f"{name} {n}", n + 1
+    taken.add(candidate)
+    return candidate
 
 
 def _plan_message(status: str, links, before, after, threshold: float) -> str:
@@ -265,7 +300,7 @@ def _plan_message(status: str, links, before, after, threshold: float) -> str:
         return (
             f"Replacing (or documenting the exclusion of) these {len(links)} link(s) clears the "
             f"product ({goal}): reach {before['reach']:.3f} → {after['reach']:.3f}, checked by "
-            "re-running the engine without them."
+            "re-running the engine with clean replacements for them."
         )
     return (
         f"Cutting these {len(links)} link(s) lowers reach {before['reach']:.3f} → "

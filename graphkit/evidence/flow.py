@@ -33,6 +33,8 @@ EXPOSED_LINK = TARGET_BORDER
 PLAIN_LINK = "#9a9a9a"
 COLLAPSED_FILL = "#eeeeee"
 FONT = "DejaVu Sans, Verdana, sans-serif"
+#: the PNG is scaled down to at most this many pixels (a big chart stays quick to draw)
+PNG_PIXELS = 12_000_000
 #: characters XML 1.0 does not allow (they would make the SVG unreadable)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -359,7 +361,8 @@ def write_svg(layout: FlowLayout, path: Path) -> None:
 
 
 def write_png(layout: FlowLayout, path: Path, dpi: int = 100) -> None:
-    """The same layout drawn with matplotlib (text drawn literally: no mathtext)."""
+    """The same layout drawn with matplotlib (text drawn literally: no mathtext), scaled down
+    to at most PNG_PIXELS pixels (the SVG keeps full detail)."""
     import matplotlib
 
     matplotlib.use("Agg")
@@ -412,5 +415,6 @@ def write_png(layout: FlowLayout, path: Path, dpi: int = 100) -> None:
         text(item.text_x, item.y, item.label, 11)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # glyphs missing from the installed fonts (e.g. CJK)
-        figure.savefig(path, format="png", dpi=dpi)
+        scale = min(1.0, (PNG_PIXELS / (layout.width * layout.height)) ** 0.5)
+        figure.savefig(path, format="png", dpi=dpi * scale)
     plt.close(figure)

@@ -123,7 +123,8 @@ def prepare(
     if screening is None:
         screening = screen_nodes(loaded.nodes).set_axis(loaded.nodes["id"].to_numpy())
     if exposure is None:
-        exposure = propagate(loaded, screening["source_score"], MODES, priors=prior_table)
+        scores = screening["source_score"]
+        exposure = propagate(loaded, scores, MODES, priors=prior_table, contributions_for=[product])
     if paths is None:
         from graphkit.explain import top_paths
 

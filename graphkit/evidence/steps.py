@@ -32,75 +32,91 @@ def steps_table(data: PackInput, upstream: Upstream) -> pd.DataFrame:
     """The numbered steps (links and unmapped remainders), raw inputs first."""
     import pandas as pd
 
-    rows = _link_rows(data, upstream) + _unmapped_step_rows(data, upstream)
-    rows.sort(
-        key=lambda r: (-r["tier"], r["receiver_id"], r["link_kind"] == UNMAPPED, r["supplier_id"])
+    table = pd.concat([_links(data, upstream), _unmapped(data, upstream)], ignore_index=True)
+    table["_gap"] = table["link_kind"] == UNMAPPED
+    table = table.sort_values(
+        ["tier", "receiver_id", "_gap", "supplier_id"],
+        ascending=[False, True, True, True],
+        kind="stable",
     )
-    table = pd.DataFrame(rows, columns=STEP_COLUMNS[1:])
+    table = table.drop(columns="_gap").reindex(columns=STEP_COLUMNS[1:]).reset_index(drop=True)
     table.insert(0, "step", range(1, len(table) + 1))
     return table
 
 
-def _link_rows(data: PackInput, upstream: Upstream) -> list[dict]:
-    graph = upstream.graph
+def _links(data: PackInput, upstream: Upstream) -> pd.DataFrame:
+    """One row per upstream link, with the supplier's and the receiver's columns."""
+    import pandas as pd
+
+    graph, edges = upstream.graph, upstream.edges
+    link = data.bundle.edges.iloc[graph.edge_row[edges]].reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            "tier": [upstream.tier[int(u)] for u in graph.src[edges]],
+            "link_kind": link["kind"],
+            "item": link["item"],
+            "share": graph.share[edges],
+            "share_given": link["share"].notna().map({True: "yes", False: ""}),
+            "confidence": graph.confidence[edges],
+            "documents": link["evidence"],
+            "exposed_chain": pd.Series(upstream.exposed_edges).map({True: "yes", False: "no"}),
+        }
+    )
+    suppliers = supplier_columns(data).reindex(link["source"].astype(str)).reset_index(drop=True)
+    receivers = _receiver_columns(data).reindex(link["target"].astype(str)).reset_index(drop=True)
+    return pd.concat([frame, suppliers, receivers], axis=1)
+
+
+def supplier_columns(data: PackInput) -> pd.DataFrame:
+    """Per node id, the supplier columns of a step: who and where, why screening scored it
+    (rule, address signals, sector, sanctions), and its scores."""
+    import pandas as pd
+
     nodes = data.bundle.nodes.set_index("id")
-    edges = data.bundle.edges
-    rows = []
-    for edge, exposed in zip(upstream.edges.tolist(), upstream.exposed_edges.tolist(), strict=True):
-        link = edges.iloc[int(graph.edge_row[edge])]
-        supplier, receiver = str(link["source"]), str(link["target"])
-        rows.append(
-            {"tier": upstream.tier[int(graph.src[edge])]}
-            | supplier_cells(data, nodes, supplier)
-            | _receiver_cells(nodes, receiver)
-            | {
-                "link_kind": link["kind"],
-                "item": link["item"],
-                "share": float(graph.share[edge]),
-                "share_given": "" if link["share"] != link["share"] else "yes",
-                "confidence": float(graph.confidence[edge]),
-                "documents": link["evidence"],
-                "exposed_chain": "yes" if exposed else "no",
-            }
-        )
-    return rows
+    screened, table = data.screening.reindex(nodes.index), data.table.reindex(nodes.index)
+    province = screened["geo_province"].where(screened["geo_province"] != "", nodes["province"])
+    return pd.DataFrame(
+        {
+            "supplier_id": nodes.index,
+            "supplier_kind": nodes["kind"],
+            "supplier_name": nodes["name"],
+            "supplier_address": nodes["address"],
+            "supplier_country": nodes["country"],
+            "supplier_province": province,
+            "supplier_screening": pd.Series(data.evidence).reindex(nodes.index).fillna(""),
+            "supplier_sector": nodes["sector"],
+            "supplier_risk_sector": screened["sector"],
+            "supplier_source_score": table["source_score"],
+            "supplier_reach": table["reach"],
+            "supplier_share": table["share"],
+            "supplier_path": table["path"],
+        },
+        index=nodes.index,
+    )
 
 
-def supplier_cells(data: PackInput, nodes: pd.DataFrame, node: str) -> dict:
-    """The supplier columns of a step: who and where, why screening scored it, its scores."""
-    record, screened, scores = nodes.loc[node], data.screening.loc[node], data.table.loc[node]
-    return {
-        "supplier_id": node,
-        "supplier_kind": record["kind"],
-        "supplier_name": record["name"],
-        "supplier_address": record["address"],
-        "supplier_country": record["country"],
-        "supplier_province": screened["geo_province"] or record["province"],
-        "supplier_screening": data.evidence.get(node, ""),
-        "supplier_sector": record["sector"],
-        "supplier_risk_sector": screened["sector"],
-        "supplier_source_score": float(scores["source_score"]),
-        "supplier_reach": float(scores["reach"]),
-        "supplier_share": float(scores["share"]),
-        "supplier_path": float(scores["path"]),
-    }
+def _receiver_columns(data: PackInput):
+    nodes = data.bundle.nodes.set_index("id", drop=False)[["id", "kind", "name"]]
+    return nodes.set_axis(["receiver_id", "receiver_kind", "receiver_name"], axis=1)
 
 
-def _receiver_cells(nodes: pd.DataFrame, node: str) -> dict:
-    record = nodes.loc[node]
-    return {"receiver_id": node, "receiver_kind": record["kind"], "receiver_name": record["name"]}
+def _unmapped(data: PackInput, upstream: Upstream) -> pd.DataFrame:
+    import pandas as pd
 
-
-def _unmapped_step_rows(data: PackInput, upstream: Upstream) -> list[dict]:
-    nodes = data.bundle.nodes.set_index("id")
-    rows = []
-    for gap in unmapped_rows(upstream, data.table["name"]):
-        rows.append(
-            {"tier": gap["tier"] + 1, "supplier_id": "", "link_kind": UNMAPPED}
-            | _receiver_cells(nodes, gap["id"])
-            | {"item": unmapped_text(gap["unmapped"]), "share": gap["unmapped"]}
-        )
-    return rows
+    gaps = pd.DataFrame(
+        unmapped_rows(upstream, data.table["name"]), columns=["id", "unmapped", "tier"]
+    )
+    receivers = _receiver_columns(data).reindex(gaps["id"]).reset_index(drop=True)
+    frame = pd.DataFrame(
+        {
+            "tier": gaps["tier"] + 1,
+            "supplier_id": "",
+            "link_kind": UNMAPPED,
+            "item": gaps["unmapped"].map(unmapped_text),
+            "share": gaps["unmapped"],
+        }
+    )
+    return pd.concat([frame, receivers], axis=1)
 
 
 def unmapped_text(fraction: float) -> str:

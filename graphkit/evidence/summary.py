@@ -39,7 +39,7 @@ METHOD = (
     "clearance plan is a minimum cut: the cheapest set of links whose removal leaves no chain "
     "from the sources to the product (each link costs 1 + its share of the receiver's inputs + "
     "the fraction of buyer-facing products it feeds), checked by re-running the engine "
-    "without those links."
+    "with each cut link's supplier replaced by a clean stand-in (the part stays listed)."
 )
 FILES = (
     ("steps.csv", "every link upstream, numbered from raw inputs to the product, with "
