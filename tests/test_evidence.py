@@ -450,3 +450,22 @@ def _assert_not_blank(png: bytes) -> None:
 
     image = Image.open(io.BytesIO(png)).convert("L")
     assert image.width > 1000 and ImageStat.Stat(image).stddev[0] > 10
+
+
+def test_big_upstream_draws_the_exposed_chains_and_collapses_the_rest():
+    from graphkit.evidence.flow import LEGIBLE, flow_layout, svg_text
+
+    clean = [(f"clean{i}", "supplier", None) for i in range(LEGIBLE + 50)]
+    bundle = make_bundle(
+        [("buyer", "supplier", None), ("plant", "supplier", 1.0), ("trader", "supplier", None)]
+        + clean,
+        [("plant", "trader", 0.1, 1.0), ("trader", "buyer", 0.1, 1.0)]
+        + [(c[0], "buyer", None, 1.0) for c in clean],
+    )
+    data = prepare(bundle, "buyer")
+    layout = flow_layout(data, _upstream(data))
+    shown = {box.label for box in layout.boxes}
+    assert {"name of plant", "name of trader", "name of buyer"} <= shown
+    assert f"{LEGIBLE + 50} more in tier 1" in shown and len(layout.boxes) == 4
+    assert f"the other {LEGIBLE + 50} are collapsed into one box per tier" in layout.note
+    assert layout.note in svg_text(layout)

@@ -10,6 +10,7 @@ box per tier, and the chart says so. One layout, two painters: the SVG is writte
 
 from __future__ import annotations
 
+import functools
 import re
 import warnings
 from dataclasses import dataclass, field
@@ -34,7 +35,7 @@ PLAIN_LINK = "#9a9a9a"
 COLLAPSED_FILL = "#eeeeee"
 FONT = "DejaVu Sans, Verdana, sans-serif"
 #: the PNG is scaled down to at most this many pixels (a big chart stays quick to draw)
-PNG_PIXELS = 12_000_000
+PNG_PIXELS = 8_000_000
 #: characters XML 1.0 does not allow (they would make the SVG unreadable)
 _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
@@ -85,9 +86,11 @@ def flow_layout(data: PackInput, upstream: Upstream) -> FlowLayout:
     tiers = {key: upstream.tier[node] for node, key in keys.items()}
     deepest = max(tiers.values(), default=0)
     y = _rows(list(dict.fromkeys(keys.values())), tiers, edges)
+    records = data.bundle.nodes.set_index("id")
     x = {key: MARGIN + (deepest - tier) * COL_W for key, tier in tiers.items()}
     boxes = [
-        _box(data, upstream, key, x[key], y[key], keys) for key in dict.fromkeys(keys.values())
+        _box(data, upstream, key, x[key], y[key], keys, records)
+        for key in dict.fromkeys(keys.values())
     ]
     links = [_link(x, y, *edge) for edge in edges.values()]
     bottom = max((b.y + BOX_H for b in boxes), default=HEADER_H)
@@ -180,7 +183,7 @@ def _stack(order: list[str], wanted: dict[str, float], y: dict[str, float]) -> N
         floor = y[key] + ROW_H
 
 
-def _box(data: PackInput, upstream: Upstream, key: str, x: float, y: float, keys) -> Box:
+def _box(data: PackInput, upstream: Upstream, key: str, x: float, y: float, keys, records) -> Box:
     if key.startswith("tier"):
         members = [n for n, k in keys.items() if k == key]
         text = f"{len(members)} more in tier {key[4:]}"
@@ -190,7 +193,7 @@ def _box(data: PackInput, upstream: Upstream, key: str, x: float, y: float, keys
         )
     node = int(key[1:])
     node_id = str(upstream.graph.ids[node])
-    record = data.bundle.nodes.set_index("id").loc[node_id]
+    record = records.loc[node_id]
     place = ", ".join(p for p in (str(record["province"]), str(record["country"])) if p)
     score = float(data.table.at[node_id, data.mode])
     is_source = data.source_array[node] > 0
@@ -208,10 +211,15 @@ def _box(data: PackInput, upstream: Upstream, key: str, x: float, y: float, keys
         tooltip=tip,
         x=x,
         y=y,
-        swatch=exposure_colours([score])[0],
+        swatch=_colour(round(score, 3)),
         border=border,
         border_width=3 if border != NODE_BORDER else 1,
     )
+
+
+@functools.lru_cache(maxsize=1024)
+def _colour(score: float) -> str:
+    return exposure_colours([score])[0]
 
 
 def _short(text: str, limit: int) -> str:
@@ -252,8 +260,9 @@ def svg_text(layout: FlowLayout) -> str:
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{w:.0f}" height="{h:.0f}" '
         f'viewBox="0 0 {w:.0f} {h:.0f}" font-family="{FONT}">',
         f"<title>{_xml(layout.title)}</title>",
-        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" '
-        'markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" '
+        '<defs><marker id="arrow" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="9" '
+        'markerHeight="9" markerUnits="userSpaceOnUse" orient="auto-start-reverse">'
+        '<path d="M0,0 L10,5 L0,10 z" '
         'fill="context-stroke"/></marker></defs>',
         f'<rect width="{w:.0f}" height="{h:.0f}" fill="#ffffff"/>',
         f'<text x="{MARGIN}" y="28" font-size="17" font-weight="bold">{_xml(layout.title)}</text>',
