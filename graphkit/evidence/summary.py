@@ -7,7 +7,7 @@ import base64
 from typing import TYPE_CHECKING, Any
 
 from graphkit.propagate import MODES
-from graphkit.report import MODE_MEANINGS, _code, _md, templates
+from graphkit.report import MODE_MEANINGS, _code, _md, _path_record, templates
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -77,7 +77,7 @@ def summary_context(data: PackInput, upstream: Upstream, plan: Plan, layout: Flo
             "tiers": max(upstream.tier.values(), default=0),
         },
         "flow_note": layout.note,
-        "paths": [_path_record(data, path) for path in data.paths],
+        "paths": [_path_record(data, path) for path in data.paths],  # data has .table
         "sources": _sources(data, upstream),
         "lists": _lists(data, upstream),
         "unmapped": _unmapped(data, upstream),
@@ -116,27 +116,6 @@ def _scores(before: dict[str, float]) -> list[dict[str, Any]]:
         "share_expected": "share including the unmapped tiers, priced by the priors table",
     }
     return [{"mode": m, "score": v, "meaning": meanings[m]} for m, v in before.items()]
-
-
-def _path_record(data: PackInput, path) -> dict[str, Any]:
-    return {
-        "value": float(path.value),
-        "chain": [data.name_of(n) for n in path.nodes],
-        "source": path.source,
-        "source_evidence": path.source_evidence,
-        "hops": [
-            {
-                "from": data.name_of(h.source),
-                "to": data.name_of(h.target),
-                "kind": h.kind,
-                "share": h.share,
-                "confidence": h.confidence,
-                "item": h.item,
-                "evidence": h.evidence or "no document recorded",
-            }
-            for h in path.hops
-        ],
-    }
 
 
 def _sources(data: PackInput, upstream: Upstream) -> list[dict[str, Any]]:
@@ -252,7 +231,8 @@ def _md_chains(c: dict) -> list[str]:
         lines.append(f"   - source evidence: {_md(path['source_evidence'])}")
         lines += [
             f"   - {_md(h['from'])} {h['kind']} {_md(h['to'])}, share {h['share']:.2f}, "
-            f"confidence {h['confidence']:.2f}, {_md(h['item'])}: {_md(h['evidence'])}"
+            f"confidence {h['confidence']:.2f}, {_md(h['item'])}: "
+            f"{_md(h['evidence']) or 'no document recorded'}"
             for h in path["hops"]
         ]
     return lines + ([] if c["paths"] else ["No exposed chain."])
