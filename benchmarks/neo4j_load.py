@@ -192,7 +192,7 @@ def timed_plain(settings: Settings, query: str, params: dict) -> float | None:
 
 
 def timed_query(settings: Settings, name: str, params: dict) -> float | None:
-    from graphkit.model import BackendError
+    from graphkit.errors import BackendError
 
     with Neo4jStore(settings) as store:
         start = time.perf_counter()
@@ -258,7 +258,8 @@ def main() -> None:
 
 
 def measure(args, bundle, env, plain_env) -> dict:
-    from graphkit.propagate import propagate, source_scores_for
+    from graphkit.propagation import propagate
+    from graphkit.screen.sources import source_scores_for
 
     results: dict = {}
     settings = Settings.from_env(env)

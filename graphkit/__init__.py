@@ -36,6 +36,7 @@ _EXPORTS = {
     "display_view": "graphkit.render",
     "write_view": "graphkit.render",
     "run_bundle": "graphkit.pipeline",
+    "evidence_pack": "graphkit.evidence",
 }
 
 __all__ = ["__version__", *_EXPORTS]

@@ -29,6 +29,7 @@ class RunOptions:
     overview_top: int = 10
     neo4j: bool = False  # also load the bundle and its results into Neo4j (GRAPHKIT_NEO4J_*)
     neo4j_merge: bool = False  # several bundles: merge each into the graph, delete nothing
+    evidence: int = 0  # evidence packs for the N most exposed products (evidence/*.zip)
 
 
 @dataclass
@@ -94,6 +95,10 @@ def _run_loaded(bundle, stage: Path, options: RunOptions, progress, read_seconds
     progress(f"{bundle.origin}: writing report")
     with phase(analysis.timings, "report"):
         _write_report(analysis, options.mode, views, stage)
+    if options.evidence:
+        progress(f"{bundle.origin}: writing {options.evidence} evidence pack(s)")
+        with phase(analysis.timings, "evidence"):
+            _write_evidence(analysis, list(exposed.index), stage, options)
     write_json(run_record(analysis, {"views": len(views)}), stage / "run.json")
     if options.neo4j:
         progress(f"{bundle.origin}: storing the graph and its results in Neo4j")
@@ -121,6 +126,17 @@ def _write_views(analysis, products: list[str], stage: Path, options, progress) 
         overview = analysis_view(analysis, top=top, mode=options.mode, cap=options.cap)
         write_view(overview, stage / "views" / "overview.html")
     return views
+
+
+def _write_evidence(analysis, products: list[str], stage: Path, options) -> None:
+    """Evidence packs of the ``options.evidence`` most exposed products, from the analysis."""
+    from graphkit.evidence import prepare, write_pack
+
+    common = {"mode": options.mode, "priors": options.priors, "k": options.k}
+    reused = {"screening": analysis.screening, "exposure": analysis.exposure}
+    for node in products[: options.evidence]:
+        found = prepare(analysis.bundle, node, **common, **reused, paths=analysis.paths.get(node))
+        write_pack(found, stage / "evidence" / f"{view_slug(node)}.zip")
 
 
 def _store_in_neo4j(bundle, table, prune: bool) -> None:

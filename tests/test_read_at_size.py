@@ -11,9 +11,10 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from graphkit.errors import InvalidInput
 from graphkit.io import read_bundle
 from graphkit.io.tables import _read_csv_arrow, read_csv_table, read_csv_table_pandas
-from graphkit.model import Bundle, InvalidInput
+from graphkit.model import Bundle
 from graphkit.screen.geo import DEFAULT_SCOPE, resolve_address
 from graphkit.screen.score import _explain, _place_row, screen_nodes
 from graphkit.screen.sectors import classify_sector, load_factors

@@ -13,7 +13,7 @@ import sys
 import click
 
 from graphkit import __version__
-from graphkit.cli import analysis, bundle, neo4j, records, run, screening, spark
+from graphkit.cli import analysis, bundle, evidence, neo4j, records, run, screening, spark
 from graphkit.cli.common import report_problems
 from graphkit.errors import GraphError, Interrupted, InvalidInput
 
@@ -44,6 +44,7 @@ for command in (
     spark.export_command,
     neo4j.neo4j_group,
     analysis.render_command,
+    evidence.evidence_command,
     run.run_command,
 ):
     cli.add_command(command)

@@ -40,8 +40,15 @@ from graphkit.cli.common import (
     is_flag=True,
     help="Also load each bundle and its results into Neo4j (settings from GRAPHKIT_NEO4J_*).",
 )
+@click.option(
+    "--evidence",
+    type=click.IntRange(min=0),
+    default=0,
+    show_default=True,
+    help="Also write evidence packs (evidence/*.zip) for the N most exposed products.",
+)
 @FORMAT_OPTION
-def run_command(bundles, out_dir, mode, priors, k, cap, views, use_neo4j, output_format) -> None:
+def run_command(bundles, out_dir, mode, priors, k, cap, views, use_neo4j, evidence, output_format):
     """Screen, propagate, explain, render and report, in one go.
 
     BUNDLES are bundle folders, .xlsx or .json files, or glob patterns. One bundle writes
@@ -58,7 +65,13 @@ def run_command(bundles, out_dir, mode, priors, k, cap, views, use_neo4j, output
 
     paths = expand_bundle_patterns(bundles)
     options = RunOptions(
-        mode=mode, priors=priors, k=k, cap=cap, views=view_count(views), neo4j=use_neo4j
+        mode=mode,
+        priors=priors,
+        k=k,
+        cap=cap,
+        views=view_count(views),
+        neo4j=use_neo4j,
+        evidence=evidence,
     )
     results = run_many(paths, out_dir, options, progress=stderr_progress(output_format))
     if output_format == "json":

@@ -17,9 +17,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from graphkit import model
+from graphkit.errors import InvalidInput, Problem
 from graphkit.io.atomic import staged_dir
 from graphkit.io.safe_csv import spreadsheet_safe
-from graphkit.model import InvalidInput, Problem
 from graphkit.store import cypher
 from graphkit.store.rows import LABELS, TableStream, property_name_problems
 

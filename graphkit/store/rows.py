@@ -12,7 +12,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from graphkit import model
-from graphkit.model import Bundle, Problem
+from graphkit.errors import Problem
+from graphkit.model import Bundle
 
 if TYPE_CHECKING:
     import pandas as pd
