@@ -191,20 +191,13 @@ def _apply_lists(bundle: Bundle, sanctions) -> tuple[Bundle, list[ListCheck]]:
     """Screen node names against each list; strong matches become sources (apply_sanctions)."""
     import pandas as pd
 
-    from graphkit.screen.sanctions import apply_sanctions, match_nodes, read_sanctions_list
+    from graphkit.screen.sanctions import apply_sanctions, screen_sanctions
 
     checks = []
     for path in sanctions:
-        listed = read_sanctions_list(path)
-        matches = match_nodes(bundle.nodes, listed)
+        matches, (listed,) = screen_sanctions(bundle.nodes, [path])
         checks.append(
-            ListCheck(
-                Path(path).name,
-                file_sha256(path),
-                _list_date(path),
-                listed["list_id"].nunique(),
-                matches,
-            )
+            ListCheck(listed.label, listed.sha256, _list_date(path), len(listed.entries), matches)
         )
     strong = [c.matches[c.matches["strong"].astype(bool)] for c in checks]
     if any(len(m) for m in strong):  # apply_sanctions needs at least one row

@@ -256,7 +256,8 @@ def _md_lists(c: dict) -> list[str]:
         )
         lines += [
             f"  - {'strong' if m['strong'] else 'weak'}: {_md(m['node_name'])} "
-            f"({_code(m['node'])}) ~ {_md(m['matched_name'])} (entry {_md(m['list_id'])}, "
+            f"({_code(m['node'])}) ~ {_md(m['matched_name'])} (entry {_md(m['list_entity'])}, "
+            f"program {_md(m['program'])}, "
             f"score {m['score']:.0f})"
             for m in check["matches"]
         ]
