@@ -5,14 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from graphkit.errors import (  # noqa: F401  (re-exported: older imports keep working)
-    ERROR,
-    WARNING,
-    BackendError,
-    GraphError,
-    InvalidInput,
-    Problem,
-)
+from graphkit.errors import Problem
 
 if TYPE_CHECKING:
     import networkx as nx

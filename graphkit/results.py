@@ -44,7 +44,7 @@ def write_result_files(analysis: Analysis, folder: Path, run_info: dict | None =
     safe_csv(rows, folder / "exposures.csv")
     safe_csv(exposure.contributions, folder / "contributions.csv")
     as_dicts = {node: [p.as_dict() for p in found] for node, found in analysis.paths.items()}
-    write_json(as_dicts, folder / "paths.json")
+    write_json(as_dicts, folder / "paths.json", compact=True)
     safe_csv(path_rows(analysis.paths), folder / "paths.csv")
     write_json(run_record(analysis, run_info), folder / "run.json")
 
@@ -56,12 +56,13 @@ def exposure_rows(table: pd.DataFrame) -> pd.DataFrame:
 
 
 def path_rows(paths: dict[str, list[Any]]) -> pd.DataFrame:
-    """Every path hop by hop: one row per (target, rank, hop)."""
+    """Every path hop by hop: one row per (target, rank, hop); the source's evidence on the
+    path's first hop only (it is the same for every hop)."""
     import pandas as pd
 
     rows = [
-        (target, rank, p.value, p.source, p.source_evidence, number, h.source, h.target,
-         h.kind, h.share, h.confidence, h.item, h.evidence)
+        (target, rank, p.value, p.source, p.source_evidence if number == 1 else "", number,
+         h.source, h.target, h.kind, h.share, h.confidence, h.item, h.evidence)
         for target, found in paths.items()
         for rank, p in enumerate(found, 1)
         for number, h in enumerate(p.hops, 1)
@@ -98,8 +99,10 @@ def safe_csv(frame: pd.DataFrame, path: Path) -> None:
     write_csv(frame, path, float_format="%.10g")
 
 
-def write_json(data: Any, path: Path) -> None:
-    text = json.dumps(data, indent=1, ensure_ascii=False, default=_json_default)
+def write_json(data: Any, path: Path, compact: bool = False) -> None:
+    """JSON; ``compact`` for big files (paths.json at 100k suppliers: hundreds of MB)."""
+    layout = {"separators": (",", ":")} if compact else {"indent": 1}
+    text = json.dumps(data, ensure_ascii=False, default=_json_default, **layout)
     path.write_text(text + "\n", encoding="utf-8")
 
 

@@ -17,7 +17,7 @@ import pandas as pd
 import pytest
 from neo4j_server import random_bundle
 
-from graphkit import model
+from graphkit import errors, model
 from graphkit.errors import BackendError
 from graphkit.model import Bundle
 from graphkit.store import cypher
@@ -438,7 +438,7 @@ def test_load_refuses_column_names_the_server_cannot_take(store, neo4j_env, tmp_
     bundle = chain_bundle()
     bundle.nodes["@rid"] = "x"
     bundle.edges["exposure_reach"] = "y"
-    with pytest.raises(model.InvalidInput) as caught:
+    with pytest.raises(errors.InvalidInput) as caught:
         store.load(bundle)
     found = {(p.file, p.column) for p in caught.value.problems}
     assert found == {("nodes.csv", "@rid"), ("edges.csv", "exposure_reach")}
@@ -585,7 +585,7 @@ def test_admin_import_refuses_a_colon_in_a_column_name(tmp_path):
 
     bundle = chain_bundle()
     bundle.nodes["site:code"] = ""
-    with pytest.raises(model.InvalidInput) as caught:
+    with pytest.raises(errors.InvalidInput) as caught:
         write_admin_import(TableStream.of_bundle(bundle), tmp_path / "a")
     assert [(p.file, p.column) for p in caught.value.problems] == [("nodes.csv", "site:code")]
     assert not (tmp_path / "a").exists()
@@ -681,17 +681,17 @@ def test_query_parameters_are_converted_and_checked():
     }
     _, values = cypher.bind_query("unmapped_inputs", {"threshold": "0.5", "limit": "3"})
     assert values == {"threshold": 0.5, "limit": 3}
-    with pytest.raises(model.GraphError, match="limit must be int"):
+    with pytest.raises(errors.GraphError, match="limit must be int"):
         cypher.bind_query("top_exposed_products", {"limit": "ten"})
-    with pytest.raises(model.GraphError, match="has no parameter colour"):
+    with pytest.raises(errors.GraphError, match="has no parameter colour"):
         cypher.bind_query("top_exposed_products", {"colour": "red"})
-    with pytest.raises(model.GraphError, match="unknown query"):
+    with pytest.raises(errors.GraphError, match="unknown query"):
         cypher.bind_query("drop_everything", {})
-    with pytest.raises(model.GraphError, match="limit must be from 0 to 9223372036854775807"):
+    with pytest.raises(errors.GraphError, match="limit must be from 0 to 9223372036854775807"):
         cypher.bind_query("top_exposed_products", {"limit": "99999999999999999999"})
-    with pytest.raises(model.GraphError, match="limit must be from 0"):
+    with pytest.raises(errors.GraphError, match="limit must be from 0"):
         cypher.bind_query("top_exposed_products", {"limit": "-1"})
-    with pytest.raises(model.GraphError, match="threshold must be a finite number"):
+    with pytest.raises(errors.GraphError, match="threshold must be a finite number"):
         cypher.bind_query("unmapped_inputs", {"threshold": "nan"})
 
 

@@ -1,7 +1,8 @@
 """Scale-out: the three propagation modes on Apache Spark DataFrames.
 
-The same semantics as the embedded engine (graphkit.propagate; DESIGN.md, "Propagation
-semantics"). Every mode is the least fixpoint of
+The same semantics as the embedded engine (graphkit.propagation, over the rules in
+graphkit.graph; the README's "Propagation: how exposure travels"). Every mode is the
+least fixpoint of
 
     value(v) = AGG( fixed(v),  AGG over carrying edges u->v of w_uv * value(u) )
 

@@ -1,5 +1,5 @@
 """The graph rules every engine applies: share imputation, the bill-of-materials rule,
-buyer-facing nodes, the unmapped remainder and the table of modes (DESIGN.md,
+buyer-facing nodes, the unmapped remainder and the table of modes (the README's
 "Propagation semantics")."""
 
 from __future__ import annotations

@@ -18,6 +18,7 @@ from graphkit.graph.rules import MODES, buyer_facing_mask
 from graphkit.propagation.attribution import TOP, SourceParts, parts_frame, source_parts
 from graphkit.propagation.contributions import (
     CONTRIBUTIONS_ALL_NODES_UP_TO,
+    CONTRIBUTIONS_TOP,
     per_source,
     top_sources_text,
 )
@@ -68,8 +69,9 @@ def propagate(
     which ConvergenceError is raised.
 
     ``contributions_for``: "auto" (every node up to CONTRIBUTIONS_ALL_NODES_UP_TO nodes, else
-    every exposed buyer-facing node), "all", "buyer", or node ids; computed as
-    CONTRIBUTIONS_METHOD says (``graphkit.propagation.attribution``), never skipped.
+    the CONTRIBUTIONS_TOP most exposed buyer-facing nodes), "exposed" (every exposed
+    buyer-facing node), "all", "buyer", or node ids; computed as CONTRIBUTIONS_METHOD says
+    (``graphkit.propagation.attribution``), never skipped; ``params`` says for how many.
 
     ``graph``: the bundle already indexed (``index_graph``), so a run indexes it once.
     """
@@ -172,9 +174,12 @@ def nullable_int(values: np.ndarray):
 
 def _contribution_targets(graph, table, contributions_for) -> np.ndarray:
     """Node positions to compute per-source contributions for (see ``propagate``)."""
-    if contributions_for == "auto" and graph.n > CONTRIBUTIONS_ALL_NODES_UP_TO:
+    if contributions_for in ("auto", "exposed") and graph.n > CONTRIBUTIONS_ALL_NODES_UP_TO:
         score = table[list(MODES)].max(axis=1).to_numpy()
-        return np.flatnonzero(buyer_facing_mask(graph) & (score > 0))
+        exposed = np.flatnonzero(buyer_facing_mask(graph) & (score > 0))
+        if contributions_for == "exposed":
+            return exposed
+        return exposed[np.argsort(-score[exposed], kind="stable")[:CONTRIBUTIONS_TOP]]
     if contributions_for in ("auto", "all"):
         return np.arange(graph.n)
     if contributions_for == "buyer":

@@ -8,8 +8,8 @@ The graph is indexed once into integer edge arrays. Every mode has the same shap
 with AGG = noisy-OR and w = confidence for ``reach``, AGG = sum and w = share for ``share``
 (term = own value added x source score), AGG = max and w = confidence for ``path``.
 "Own" edges are MAKES edges into a component whose bill of materials is known (it has
-PART_OF inputs): they carry only the maker's own source score (DESIGN.md, "Products with a
-known bill of materials").
+PART_OF inputs): they carry only the maker's own source score (the README's "Propagation:
+how exposure travels").
 
 The graph is evaluated in topological order of its loops (strongly connected components,
 ``loop_rounds``): a node outside loops is final, exactly, once its inputs are; the nodes of
