@@ -19,7 +19,7 @@ from graphkit.errors import UnknownName
 from graphkit.graph.index import explicit_scores, index_graph, score_array
 from graphkit.graph.rules import MODES
 from graphkit.propagation import Exposure, propagate
-from graphkit.propagation.contributions import ancestors_of
+from graphkit.propagation.upstream import upstream_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -175,7 +175,7 @@ def _split_graph(graph: IndexedGraph, s: np.ndarray, target: int) -> nx.DiGraph:
     reachable only from the super-source) and an 'all' node (everything it receives)."""
     import networkx as nx
 
-    inside = ancestors_of(graph, np.array([target]), graph.confidence)
+    inside = upstream_of(graph, np.array([target]), graph.confidence)
     split = nx.DiGraph()
     split.add_node(SUPER_SOURCE)
     usable = inside[graph.dst] & (graph.confidence > 0)

@@ -19,7 +19,7 @@ from hypothesis import HealthCheck, assume, given, settings
 import graphkit
 from graphkit.errors import UnknownName
 from graphkit.evidence import clearance, prepare
-from graphkit.evidence.upstream import upstream_of
+from graphkit.evidence.upstream import product_upstream
 from graphkit.explain import whatif
 from graphkit.io import read_bundle, write_bundle
 from graphkit.propagation import propagate
@@ -185,7 +185,7 @@ def test_clearance_with_a_threshold_cuts_only_what_it_must(tmp_path):
 
 def _upstream(data):
     target = int(data.graph.ids.get_indexer([data.product])[0])
-    return upstream_of(data.graph, target, data.table["reach"].to_numpy(), data.source_array)
+    return product_upstream(data.graph, target, data.table["reach"].to_numpy(), data.source_array)
 
 
 def test_a_maker_that_is_itself_a_source_leaves_no_cut(tmp_path):

@@ -257,12 +257,12 @@ def build_files(data: PackInput, stage: Path) -> None:
         render_summary_markdown,
         summary_context,
     )
-    from graphkit.evidence.upstream import upstream_bundle, upstream_of
+    from graphkit.evidence.upstream import product_upstream, upstream_bundle
     from graphkit.io import write_bundle
 
     target = int(data.graph.ids.get_indexer([data.product])[0])
     reach = data.table["reach"].to_numpy(float)
-    upstream = upstream_of(data.graph, target, reach, data.source_array)
+    upstream = product_upstream(data.graph, target, reach, data.source_array)
     _safe_csv(steps_table(data, upstream), stage / "steps.csv")
     plan = clearance_plan(data, upstream)
     _safe_csv(plan_table(plan), stage / "clearance.csv")

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
+from graphkit.propagation.upstream import carried_upstream
+
 if TYPE_CHECKING:
     import pandas as pd
 
@@ -42,35 +44,22 @@ class Upstream:
         return [str(self.graph.ids[p]) for p in positions]
 
 
-def upstream_of(graph: IndexedGraph, target: int, reach: np.ndarray, s: np.ndarray) -> Upstream:
+def product_upstream(
+    graph: IndexedGraph, target: int, reach: np.ndarray, s: np.ndarray
+) -> Upstream:
     """The product's upstream: nodes whose goods reach it and the links between them.
 
     ``reach`` and ``s`` (per node, in graph order) decide which links lie on an exposed chain:
     a carrying link whose supplier is reached by exposure, or an 'own' link (MAKES into a known
     bill of materials) whose maker is itself a source.
     """
-    carried = _carried_ancestors(graph, target)
+    carried = carried_upstream(graph, [target], np.ones(len(graph.src)))
     edges = np.flatnonzero(carried[graph.dst])
     nodes = np.union1d(np.flatnonzero(carried), graph.src[edges])
     carry_value = np.where(graph.own[edges], s[graph.src[edges]], reach[graph.src[edges]])
     exposed = (carry_value > 0) & (graph.confidence[edges] > 0)
     tier = _tiers(graph, target, nodes, edges)
     return Upstream(graph, target, nodes, edges, tier, exposed)
-
-
-def _carried_ancestors(graph: IndexedGraph, target: int) -> np.ndarray:
-    """Nodes whose whole exposure flows into ``target`` along carrying links (not 'own')."""
-    carry = ~graph.own
-    src, dst = graph.src[carry], graph.dst[carry]
-    inside = np.zeros(graph.n, dtype=bool)
-    inside[target] = True
-    frontier = inside.copy()
-    while frontier.any():
-        reached = np.zeros(graph.n, dtype=bool)
-        reached[src[frontier[dst]]] = True
-        frontier = reached & ~inside
-        inside |= reached
-    return inside
 
 
 def _tiers(graph: IndexedGraph, target: int, nodes: np.ndarray, edges: np.ndarray):

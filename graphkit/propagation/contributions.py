@@ -11,6 +11,7 @@ from graphkit.errors import ConvergenceError, TooManyPairs
 from graphkit.graph.loops import certain_loops, out_edges, row_starts
 from graphkit.graph.rules import AGGREGATE, mode_weight, reduce_by
 from graphkit.propagation.modes import relative_change
+from graphkit.propagation.upstream import upstream_of
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -42,23 +43,6 @@ class Contributions:
     amount: np.ndarray
 
 
-def ancestors_of(graph: IndexedGraph, targets: np.ndarray, weight: np.ndarray) -> np.ndarray:
-    """Boolean mask: nodes whose value can flow into ``targets`` (BOM rule: makers only)."""
-    carry = ~graph.own & (weight > 0)
-    src, dst = graph.src[carry], graph.dst[carry]
-    inside = np.zeros(graph.n, dtype=bool)
-    inside[targets] = True
-    frontier = inside.copy()
-    while frontier.any():
-        reached = np.zeros(graph.n, dtype=bool)
-        reached[src[frontier[dst]]] = True
-        frontier = reached & ~inside
-        inside |= reached
-    makers = graph.src[graph.own & inside[graph.dst]]
-    inside[makers] = True
-    return inside
-
-
 def per_source(
     graph: IndexedGraph,
     mode: str,
@@ -80,7 +64,7 @@ def per_source(
         return Contributions(*(np.zeros(0, dtype=t) for t in (np.int64, np.int64, float)))
     tol = 0.0 if agg == "max" else tol  # path values settle exactly
     weight = mode_weight(graph, agg)
-    inside = ancestors_of(graph, targets, weight)
+    inside = upstream_of(graph, targets, weight)
     fixed_keys, fixed_values = _initial_pairs(graph, term, own_score, weight, inside, agg)
     carry = ~graph.own & (weight > 0) & inside[graph.dst]
     _, e_dst, e_weight, starts = _by_source(graph, carry, weight)
