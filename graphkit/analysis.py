@@ -22,6 +22,9 @@ if TYPE_CHECKING:
     from graphkit.model import Bundle
     from graphkit.propagation import Exposure
 
+#: a buyer-facing node whose score in a mode exceeds this is "exposed" in that mode
+EXPOSED_ABOVE = 1e-12
+
 #: a progress callback: one line per phase (and per step of long phases)
 Progress = Callable[[str], Any]
 
@@ -66,8 +69,6 @@ class Analysis:
 
     def exposed(self, mode: str) -> pd.DataFrame:
         """Exposed buyer-facing nodes in ``mode``, most exposed first."""
-        from graphkit.report import exposed_products
-
         return exposed_products(self.table, mode)
 
 
@@ -123,6 +124,13 @@ def input_record(given: pd.DataFrame | str) -> dict[str, Any]:
         return {"path": str(given), "sha256": hashlib.sha256(Path(given).read_bytes()).hexdigest()}
     data = given.to_csv(index=False).encode("utf-8")
     return {"path": None, "sha256": hashlib.sha256(data).hexdigest()}
+
+
+def exposed_products(table: pd.DataFrame, mode: str) -> pd.DataFrame:
+    """Buyer-facing nodes with a score above zero in ``mode``, most exposed first."""
+    facing = table[table["buyer_facing"]]
+    exposed = facing[facing[mode].fillna(0) > EXPOSED_ABOVE]
+    return exposed.sort_values(mode, ascending=False, kind="stable")
 
 
 def _explained(table: pd.DataFrame) -> list[str]:

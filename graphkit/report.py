@@ -11,14 +11,13 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
+from graphkit.analysis import EXPOSED_ABOVE, exposed_products
 from graphkit.errors import Problem
 
 if TYPE_CHECKING:
     from graphkit.analysis import Analysis
     from graphkit.model import Bundle
 
-#: a buyer-facing node whose score in the report's mode exceeds this is "exposed"
-EXPOSED_ABOVE = 1e-12
 
 CAUTION = (
     "A score is a lead for due diligence, not a finding. It says that a mapped path of goods "
@@ -78,13 +77,6 @@ class ReportInput:
     @property
     def map_next(self) -> pd.DataFrame | None:
         return self.analysis.map_next
-
-
-def exposed_products(table: pd.DataFrame, mode: str) -> pd.DataFrame:
-    """Buyer-facing nodes with a score above zero in ``mode``, most exposed first."""
-    facing = table[table["buyer_facing"]]
-    exposed = facing[facing[mode].fillna(0) > EXPOSED_ABOVE]
-    return exposed.sort_values(mode, ascending=False, kind="stable")
 
 
 def clean_products(data: ReportInput) -> pd.DataFrame:
