@@ -1,25 +1,23 @@
 """Per-source contributions for every target, without a (node, source) pair budget.
 
-What a source j contributes to a target t, per mode:
+What a source j contributes to a target t, per mode, is t's score if j were the only source
+(the engine's own rules, BOM rule included: j injects its own score at itself and, through
+each of its own MAKES edges, into that edge's product):
 
-- share: its exact additive part, [(I - A^T)^-1]_{t,.} b_j, where b_j is what j injects
-  (its value added, unmapped(j) x s(j), at j; share x s(j) at the target of each of its own
-  MAKES edges). The parts of all sources sum to the share score. The row of (I - A^T)^-1 for
-  t is the solution y of (I - A) y = e_t, a backward solve from the target: one sparse LU of
-  the target block's upstream system in the engine's topological order of loops
-  (triangular outside loops, so no fill-in there) and one triangular solve per target.
-- path: the best chain value from j into t, s(j) x the best product of confidences (j may
-  start with an own MAKES edge): one Dijkstra on -log confidences from each target
-  backwards over its upstream nodes (compiled, scipy).
-- reach: the reach t would have if j were the only source, for the ``top`` sources with
-  the best chains into t (path parts; reach-alone is not additive, so it needs a forward
-  run per source: the engine's own reach, on a copy per source of the nodes between it
-  and the targets, all copies of a batch in one run).
+- share: j's exact additive part (the share system is linear, so the parts of all sources
+  sum to the share score); j injects its value added, unmapped(j) x s(j);
+- path: j's best chain into t, s(j) x the best product of confidences;
+- reach: the reach t would have if j were the only source (noisy-OR: not additive).
 
-Targets go in blocks (``BLOCK`` at a time, halved while the block's upstream rows times
-its targets exceed ``DENSE_CELLS``); per target only the ``top`` largest parts are kept,
-with the number of contributing sources and their total. Time: one upstream search and
-one factorisation per block, linear in depth (no rounds, no recursion).
+All three are forward passes over the engine's topological order of loops (``graph.rounds``)
+with one column per source, ``CHUNK`` sources at a time: a round's nodes take their inputs
+from earlier rounds in one step (a sparse product for share, a gather and a segment max or
+product for path and reach), and the nodes on a round's loops are solved together (share: one
+sparse LU of the loop block, factorised once for all chunks; path and reach: rounds to the
+fixpoint, as the engine does). The work is (edges x sources) / CHUNK vectorised steps per
+round; depth costs one step per round and chunk, never recursion. Per target the ``top``
+largest parts are kept, with the number of sources that contribute and their total (for
+reach: the total of the ``top`` listed).
 """
 
 from __future__ import annotations
@@ -31,7 +29,8 @@ import numpy as np
 
 from graphkit.errors import ConvergenceError
 from graphkit.graph import MODES, buyer_facing_mask
-from graphkit.propagation.modes import reach_scores
+from graphkit.graph.loops import on_loops
+from graphkit.propagation.modes import reaches_new_nodes, relative_change
 from graphkit.propagation.upstream import upstream_of
 
 if TYPE_CHECKING:
@@ -43,10 +42,8 @@ if TYPE_CHECKING:
 
 #: sources kept per target (largest parts first)
 TOP = 20
-#: targets solved together
-BLOCK = 64
-#: largest dense (upstream nodes x targets) block
-DENSE_CELLS = 20_000_000
+#: sources (columns) carried through the graph together
+CHUNK = 64
 
 
 @dataclass
@@ -70,21 +67,18 @@ def source_parts(
     targets: np.ndarray | None = None,
     modes: Iterable[str] = MODES,
     top: int = TOP,
+    tol: float = 1e-12,
+    max_iter: int = 10_000,
 ) -> dict[str, SourceParts]:
     """Each asked mode's per-source parts for ``targets`` (default: the buyer-facing nodes)."""
-    modes = tuple(modes)
     targets = np.flatnonzero(buyer_facing_mask(graph)) if targets is None else targets
     targets = np.unique(np.asarray(targets, dtype=np.int64))
+    schedule = _Schedule.of(graph)
     found = {}
-    if "share" in modes:
-        found["share"] = _by_blocks(graph, s, targets, top, "share")
-    if "path" in modes or "reach" in modes:
-        path = _by_blocks(graph, s, targets, top, "path")
-        if "path" in modes:
-            found["path"] = path
-        if "reach" in modes:
-            found["reach"] = reach_alone(graph, s, path)
-    return {mode: found[mode] for mode in modes}
+    for mode in modes:
+        flow = _Flow.of(graph, schedule, mode)
+        found[mode] = _parts(graph, schedule, flow, s, targets, top, tol, max_iter)
+    return found
 
 
 def parts_frame(graph: IndexedGraph, parts: dict[str, SourceParts]) -> pd.DataFrame:
@@ -106,248 +100,284 @@ def parts_frame(graph: IndexedGraph, parts: dict[str, SourceParts]) -> pd.DataFr
     return pd.concat(frames, ignore_index=True) if frames else empty
 
 
-# --- blocks of targets, solved backwards ------------------------------------------------------
+# --- the schedule and each mode's edges on it -------------------------------------------------
 
 
-def _by_blocks(graph, s, targets, top, mode) -> SourceParts:
-    weight = graph.share if mode == "share" else graph.confidence
-    pieces = [
-        _block(graph, s, block, inside, top, mode)
-        for block, inside in _blocks(graph, targets, weight)
-    ]
-    return _joined(mode, targets, pieces)
+@dataclass
+class _Schedule:
+    """The nodes in the engine's round order, each round's loop nodes last: ``place`` of
+    every node, and per round (start, loop start, end) in places."""
+
+    place: np.ndarray
+    bounds: list[tuple[int, int, int]]
+    label: np.ndarray  # loop component of each place
+
+    @classmethod
+    def of(cls, graph: IndexedGraph) -> _Schedule:
+        rounds = graph.rounds
+        looped = np.zeros(graph.n, dtype=bool)
+        order, bounds, start = [], [], 0
+        for nodes, on_loop, _ in rounds.rounds:
+            looped[on_loop] = True
+            plain = nodes[~looped[nodes]]
+            order += [plain, on_loop]
+            bounds.append((start, start + len(plain), start + len(nodes)))
+            start += len(nodes)
+        order = np.concatenate(order) if order else np.zeros(0, dtype=np.int64)
+        place = np.empty(graph.n, dtype=np.int64)
+        place[order] = np.arange(len(order))
+        return cls(place=place, bounds=bounds, label=rounds.label[order])
 
 
-def _blocks(graph, targets, weight):
-    """(targets, their upstream mask) in blocks whose dense solve fits DENSE_CELLS."""
-    pending = [targets[i : i + BLOCK] for i in range(0, len(targets), BLOCK)]
-    while pending:
-        block = pending.pop()
-        inside = upstream_of(graph, block, weight)
-        if len(block) > 1 and inside.sum() * len(block) > DENSE_CELLS:
-            half = len(block) // 2
-            pending += [block[:half], block[half:]]
+@dataclass
+class _Edges:
+    """Edges as rows by target: ``starts`` (CSR row starts over ``rows`` targets), and each
+    edge's source and weight in that order (parallel edges kept apart)."""
+
+    starts: np.ndarray
+    src: np.ndarray
+    weight: np.ndarray
+
+    @classmethod
+    def of(cls, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, rows: int) -> _Edges:
+        order = np.argsort(dst, kind="stable")
+        starts = np.concatenate([[0], np.cumsum(np.bincount(dst, minlength=rows))])
+        return cls(starts=starts, src=src[order], weight=weight[order])
+
+    def matrix(self):
+        """As a scipy CSR matrix (parallel edges summed: right for share only)."""
+        from scipy.sparse import csr_matrix
+
+        rows = len(self.starts) - 1
+        return csr_matrix((self.weight, self.src, self.starts), shape=(rows, rows))
+
+
+@dataclass
+class _Flow:
+    """One mode's carrying edges in places: ``cross`` (into a round from earlier rounds) and,
+    per round with loops, the edges within its loop block in local places (``inner``; share:
+    the sparse LU of I - A on the block, factorised once)."""
+
+    mode: str
+    cross: _Edges
+    inner: dict[int, object]
+    saturate: dict[int, np.ndarray]  # reach: loop nodes set to 1 once positive
+    cross_matrix: object = None  # share: ``cross`` as a scipy CSR matrix
+
+    @classmethod
+    def of(cls, graph: IndexedGraph, schedule: _Schedule, mode: str) -> _Flow:
+        weight = graph.share if mode == "share" else graph.confidence
+        keep = ~graph.own & (weight > 0)
+        src, dst, w = schedule.place[graph.src[keep]], schedule.place[graph.dst[keep]], weight[keep]
+        inside = schedule.label[src] == schedule.label[dst]
+        flow = cls(mode, _Edges.of(src[~inside], dst[~inside], w[~inside], graph.n), {}, {})
+        for number, (_, loop, end) in enumerate(schedule.bounds):
+            if loop < end:
+                pick = inside & (dst >= loop) & (dst < end)
+                flow.add_loop(number, src[pick] - loop, dst[pick] - loop, w[pick], end - loop)
+        if mode == "share":
+            flow.cross_matrix = flow.cross.matrix()  # built once, used by every chunk
+        return flow
+
+    def add_loop(self, number: int, src, dst, weight, size: int) -> None:
+        if self.mode == "share":
+            self.inner[number] = _share_lu(src, dst, weight, size)
+        elif self.mode == "path":
+            self.inner[number] = _strongest(src, dst, weight)
         else:
-            yield block, inside
+            self.inner[number] = _Edges.of(src, dst, weight, size)
+            sure = weight >= 1.0
+            self.saturate[number] = on_loops(size, src[sure], dst[sure])
 
 
-def _block(graph, s, block, inside, top, mode) -> tuple[np.ndarray, ...]:
-    """(target, source, amount) rows and per-target (n_sources, total) of one block."""
-    nodes = np.flatnonzero(inside)
-    local = np.full(graph.n, -1)
-    local[nodes] = np.arange(len(nodes))
-    reach = _share_rows if mode == "share" else _path_rows
-    rows = reach(graph, nodes, local, local[block])  # (len(block), len(nodes))
-    amount = _injected(graph, s, nodes, local, rows, mode)
-    return _kept(block, nodes, amount, top)
-
-
-def _carrying(graph, local, weight):
-    """Carrying edges with both ends upstream, in local positions, and their weights (a
-    maker upstream only through its own MAKES edges passes on nothing it buys)."""
-    keep = ~graph.own & (weight > 0) & (local[graph.dst] >= 0) & (local[graph.src] >= 0)
-    return local[graph.src[keep]], local[graph.dst[keep]], weight[keep]
-
-
-def _share_rows(graph, nodes, local, ends) -> np.ndarray:
-    """Rows of (I - A^T)^-1 for the targets: solve (I - A) Y = E by one sparse LU, the nodes
-    in the order of the loop schedule (so the system is triangular outside loops and the
-    factors fill in only within loops)."""
-    from scipy.sparse import csc_matrix, identity
+def _share_lu(src, dst, weight, size: int):
+    """The sparse LU of I - A on a loop block (A[dst, src] = share)."""
+    from scipy.sparse import identity
     from scipy.sparse.linalg import splu
 
-    src, dst, share = _carrying(graph, local, graph.share)
-    m = len(nodes)
-    place = np.empty(m, dtype=np.int64)
-    place[np.argsort(_schedule_position(graph)[nodes], kind="stable")] = np.arange(m)
-    a = csc_matrix((share, (place[src], place[dst])), shape=(m, m))
-    unit = np.zeros((m, len(ends)))
-    unit[place[ends], np.arange(len(ends))] = 1.0
+    block = identity(size, format="csr") - _Edges.of(src, dst, weight, size).matrix()
     try:
-        lu = splu(identity(m, format="csc") - a, permc_spec="NATURAL", diag_pivot_thresh=0.0)
-        solved = lu.solve(unit)[place]
+        return splu(block.tocsc(), permc_spec="MMD_AT_PLUS_A")
     except RuntimeError:
         raise ConvergenceError(
             "share (contributions)", 1, np.inf, "singular: a loop of shares sums to 1"
         ) from None
-    if not np.isfinite(solved).all():
-        raise ConvergenceError("share (contributions)", 1, np.inf, "the share system is singular")
-    return np.clip(solved.T, 0.0, None)
 
 
-def _schedule_position(graph: IndexedGraph) -> np.ndarray:
-    """Each node's place in the engine's topological order of loops (``graph.rounds``)."""
-    order = np.concatenate([nodes for nodes, _, _ in graph.rounds.rounds] or [np.zeros(0, int)])
-    position = np.empty(graph.n, dtype=np.int64)
-    position[order] = np.arange(len(order))
-    return position
-
-
-def _path_rows(graph, nodes, local, ends) -> np.ndarray:
-    """Best product of confidences from every upstream node into each target."""
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import dijkstra
-
-    src, dst, confidence = _carrying(graph, local, graph.confidence)
-    m = len(nodes)
-    # backwards (target to source); csgraph drops explicit zeros and sums parallel edges, so
-    # certain edges get the smallest positive cost and parallels keep their best (max conf)
-    key = dst.astype(np.int64) * m + src
-    order = np.lexsort((-confidence, key))
+def _strongest(src, dst, weight) -> tuple[np.ndarray, ...]:
+    """A loop block's edges for Dijkstra: the strongest of parallel edges, cost -log w (at
+    least the smallest positive float: scipy's csgraph drops explicit zeros)."""
+    key = src.astype(np.int64) * (int(dst.max(initial=0)) + 1) + dst
+    order = np.lexsort((-weight, key))
     first = np.ones(len(order), dtype=bool)
     first[1:] = key[order][1:] != key[order][:-1]
     pick = order[first]
-    cost = np.maximum(-np.log(confidence[pick]), np.finfo(float).tiny)
-    backwards = csr_matrix((cost, (dst[pick], src[pick])), shape=(m, m))
-    return np.exp(-dijkstra(backwards, indices=ends))
+    cost = np.maximum(-np.log(weight[pick]), np.finfo(float).tiny)
+    return src[pick], dst[pick], cost
 
 
-def _injected(graph, s, nodes, local, rows, mode) -> np.ndarray:
-    """Per (target, upstream node as source) the source's part, from the backward rows."""
-    own = graph.own & (local[graph.dst] >= 0) & (s[graph.src] > 0)
-    maker, into = local[graph.src[own]], local[graph.dst[own]]
+# --- one chunk of sources, forward --------------------------------------------------------------
+
+
+def _parts(graph, schedule, flow, s, targets, top, tol, max_iter) -> SourceParts:
+    weight = graph.share if flow.mode == "share" else graph.confidence
+    sources = np.flatnonzero((s > 0) & upstream_of(graph, targets, weight))
+    sources = sources[np.argsort(schedule.place[sources], kind="stable")]
+    kept = _Kept(len(targets), top)
+    for first in range(0, len(sources), CHUNK):
+        chunk = sources[first : first + CHUNK]
+        start = _injected(graph, schedule, s, chunk, flow.mode)
+        values = _forward(schedule, flow, start, tol, max_iter)
+        kept.add(values[schedule.place[targets]], chunk)
+    return kept.parts(flow.mode, targets)
+
+
+def _injected(graph, schedule, s, chunk, mode) -> np.ndarray:
+    """What each source of the chunk puts in, per place and column: share and path its
+    value at itself and through its own MAKES edges; reach the survival 1 - that."""
+    column = np.full(graph.n, -1)
+    column[chunk] = np.arange(len(chunk))
+    own = graph.own & (column[graph.src] >= 0)
+    at = schedule.place[np.concatenate([chunk, graph.dst[own]])]
+    col = np.concatenate([np.arange(len(chunk)), column[graph.src[own]]])
+    edge_weight = graph.share[own] if mode == "share" else graph.confidence[own]
+    itself = graph.unmapped[chunk] if mode == "share" else np.ones(len(chunk))
+    value = np.concatenate([itself * s[chunk], edge_weight * s[graph.src[own]]])
+    start = np.full((graph.n, len(chunk)), 1.0 if mode == "reach" else 0.0)
     if mode == "share":
-        amount = rows * (graph.unmapped[nodes] * s[nodes])
-        through_own = rows[:, into] * (graph.share[own] * s[graph.src[own]])
-        np.add.at(amount.T, maker, through_own.T)
-        return amount
-    amount = rows * s[nodes]
-    through_own = rows[:, into] * (graph.confidence[own] * s[graph.src[own]])
-    np.maximum.at(amount.T, maker, through_own.T)
-    return amount
+        np.add.at(start, (at, col), value)
+    elif mode == "path":
+        np.maximum.at(start, (at, col), value)
+    else:
+        np.multiply.at(start, (at, col), 1.0 - value)
+    return start
 
 
-def _kept(block, nodes, amount, top) -> tuple[np.ndarray, ...]:
-    """The ``top`` largest positive parts per target, the count and total of all of them."""
-    amount = np.clip(amount, 0.0, 1.0)
-    positive = amount > 0
-    n_sources, total = positive.sum(axis=1), amount.sum(axis=1)
-    keep = min(top, amount.shape[1])
-    best = np.argpartition(-amount, keep - 1, axis=1)[:, :keep] if keep else amount[:, :0]
-    chosen = np.take_along_axis(amount, best, axis=1)
-    order = np.lexsort((nodes[best], -chosen), axis=1) if keep else best
-    best, chosen = np.take_along_axis(best, order, 1), np.take_along_axis(chosen, order, 1)
-    row, col = np.nonzero(chosen > 0)
-    return block[row], nodes[best[row, col]], chosen[row, col], block, n_sources, total
+def _forward(schedule, flow, start, tol, max_iter) -> np.ndarray:
+    """Every place's value per column, round by round (rounds before the chunk's first
+    source hold nothing and are skipped)."""
+    value = np.zeros_like(start)
+    live = np.flatnonzero(start != (1.0 if flow.mode == "reach" else 0.0))
+    first = live.min() // start.shape[1] if len(live) else len(value)
+    for number, (begin, loop, end) in enumerate(schedule.bounds):
+        if end <= first:
+            continue
+        arrived = _arrived(flow, value, start, begin, end)
+        value[begin:end] = 1.0 - arrived if flow.mode == "reach" else arrived
+        if loop < end:
+            value[loop:end] = _solve_loop(flow, number, arrived[loop - begin :], tol, max_iter)
+    return np.clip(value, 0.0, 1.0)
 
 
-def _joined(mode, targets, pieces) -> SourceParts:
-    parts = [np.concatenate([p[i] for p in pieces]) if pieces else np.zeros(0) for i in range(6)]
-    target, source, amount, blocks, n_sources, total = parts
-    place = np.argsort(blocks.astype(np.int64), kind="stable")
-    order = np.argsort(target.astype(np.int64), kind="stable")
-    return SourceParts(
-        mode=mode,
-        target=target[order].astype(np.int64),
-        source=source[order].astype(np.int64),
-        amount=amount[order].astype(float),
-        targets=targets,
-        n_sources=np.asarray(n_sources[place], dtype=np.int64),
-        total=np.asarray(total[place], dtype=float),
-    )
+def _arrived(flow, value, start, begin, end) -> np.ndarray:
+    """The places begin:end's injections combined with what their cross edges bring (reach:
+    as survival, the product of 1 - confidence x value)."""
+    if flow.mode == "share":
+        return start[begin:end] + flow.cross_matrix[begin:end] @ value
+    return _combined(flow.cross, value, start[begin:end].copy(), begin, end, flow.mode)
 
 
-# --- reach: one forward run per listed source, side by side -----------------------------------
+def _combined(edges: _Edges, value, into, begin, end, mode) -> np.ndarray:
+    """``into`` (rows begin:end) combined with the edges into those rows: max of weight x
+    value for path, product of 1 - weight x value for reach."""
+    lo, hi = edges.starts[begin], edges.starts[end]
+    if hi == lo:
+        return into
+    carried = value[edges.src[lo:hi]] * edges.weight[lo:hi, None]
+    counts = np.diff(edges.starts[begin : end + 1])
+    rows = np.flatnonzero(counts)
+    segments = edges.starts[begin:end][rows] - lo
+    if mode == "path":
+        into[rows] = np.maximum(into[rows], np.maximum.reduceat(carried, segments, axis=0))
+    else:
+        into[rows] *= np.multiply.reduceat(1.0 - carried, segments, axis=0)
+    return into
 
 
-def reach_alone(graph: IndexedGraph, s: np.ndarray, path: SourceParts) -> SourceParts:
-    """The reach each target would have with only that source, for the sources ``path``
-    lists per target (their best chains). Each source gets its own copy of the nodes its
-    exposure can reach, upstream of the targets; the copies are scored by the engine's reach
-    in one run per batch (the rounds walk all copies at once, so depth is paid once)."""
-    sources = np.unique(path.source)
-    upstream = upstream_of(graph, path.targets, graph.confidence)
-    forward = _forward_matrix(graph)
-    value_of: dict[tuple[int, int], float] = {}
-    for batch in _batches(graph, forward, sources, upstream):
-        value_of.update(_reach_batch(graph, s, batch, path))
-    amount = np.array([value_of[key] for key in zip(path.target.tolist(), path.source.tolist())])
-    order = np.lexsort((path.source, -amount, path.target))
-    listed = np.bincount(path.target, weights=amount, minlength=graph.n)
-    return SourceParts(
-        mode="reach",
-        target=path.target[order],
-        source=path.source[order],
-        amount=amount[order],
-        targets=path.targets,
-        n_sources=path.n_sources,
-        total=listed[path.targets],
-    )
+def _solve_loop(flow, number, arrived, tol, max_iter) -> np.ndarray:
+    """A round's loop block given what arrived from outside: share by its LU;
+    path by Dijkstra; reach by rounds from there to the least fixpoint (to ``tol``)."""
+    if flow.mode == "share":
+        solved = flow.inner[number].solve(np.asfortranarray(arrived))
+        if not np.isfinite(solved).all():
+            raise ConvergenceError(
+                "share (contributions)", 1, np.inf, "the share system is singular"
+            )
+        return solved
+    if flow.mode == "path":
+        return _strongest_chains(flow.inner[number], arrived)
+    edges, saturate = flow.inner[number], flow.saturate.get(number)
+    value, size, refining, change = 1.0 - arrived, len(arrived), 0, np.inf
+    while refining < max_iter:  # rounds that first reach a node do not count (as the engine)
+        new = 1.0 - _combined(edges, value, arrived.copy(), 0, size, "reach")
+        new[saturate[:, None] & (new > 0)] = 1.0
+        change = relative_change(np.abs(new - value).ravel(), new.ravel())
+        refining += not reaches_new_nodes(value, new)
+        value = new
+        if change <= tol:
+            return value
+    raise ConvergenceError("reach (contributions)", max_iter, change, "raise max_iter")
 
 
-#: nodes of the source copies scored together in reach_alone
-COPIES_NODES = 4_000_000
-
-
-def _forward_matrix(graph: IndexedGraph):
-    """Every edge of positive confidence, as a CSR matrix by source (for reachability)."""
+def _strongest_chains(edges, arrived: np.ndarray) -> np.ndarray:
+    """Path values on a loop block: per column, the best of arrived(v) x the best chain from
+    v, by one Dijkstra from a virtual start per column (edges to every v, cost -log arrived)."""
     from scipy.sparse import csr_matrix
+    from scipy.sparse.csgraph import dijkstra
 
-    use = graph.confidence > 0
-    ones = np.ones(int(use.sum()), dtype=np.int8)
-    return csr_matrix((ones, (graph.src[use], graph.dst[use])), shape=(graph.n, graph.n))
-
-
-def _batches(graph, forward, sources, upstream):
-    """(source, mask of the nodes between it and the targets) in batches of COPIES_NODES."""
-    from scipy.sparse.csgraph import breadth_first_order
-
-    batch, size = [], 0
-    for source in sources.tolist():
-        between = np.zeros(graph.n, dtype=bool)
-        between[breadth_first_order(forward, source, return_predecessors=False)] = True
-        between &= upstream
-        batch.append((source, between))
-        size += int(between.sum())
-        if size >= COPIES_NODES:
-            yield batch
-            batch, size = [], 0
-    if batch:
-        yield batch
-
-
-def _reach_batch(graph, s, batch, path) -> dict[tuple[int, int], float]:
-    """Reach-alone of the listed (target, source) pairs of one batch of sources."""
-    union, offsets = copies(graph, [between for _, between in batch])
-    only = np.zeros(union.n)
-    for (source, _), offset in zip(batch, offsets, strict=True):
-        only[offset[source]] = s[source]
-    values = reach_scores(union, only, own_score=only)
-    found = {}
-    for (source, _), offset in zip(batch, offsets, strict=True):
-        for t in path.target[path.source == source].tolist():
-            found[(t, source)] = float(values[offset[t]])
-    return found
-
-
-def copies(graph: IndexedGraph, masks: list[np.ndarray]) -> tuple[IndexedGraph, list]:
-    """One graph holding a copy of the graph on each mask's nodes (the edges between them,
-    flags as in the whole graph), and per copy every node's position in it (-1 outside)."""
-    from dataclasses import replace
-
-    offsets, edges, placed = [], [], 0
-    for keep in masks:
-        local = np.full(graph.n, -1)
-        local[keep] = placed + np.arange(int(keep.sum()))
-        offsets.append(local)
-        edges.append(np.flatnonzero((local[graph.src] >= 0) & (local[graph.dst] >= 0)))
-        placed += int(keep.sum())
-    nodes = np.concatenate([np.flatnonzero(keep) for keep in masks])
-    local_src = np.concatenate([o[graph.src[e]] for o, e in zip(offsets, edges, strict=True)])
-    local_dst = np.concatenate([o[graph.dst[e]] for o, e in zip(offsets, edges, strict=True)])
-    edges = np.concatenate(edges)
-    union = replace(
-        graph,
-        ids=graph.ids[nodes],
-        is_supplier=graph.is_supplier[nodes],
-        src=local_src,
-        dst=local_dst,
-        edge_row=graph.edge_row[edges],
-        confidence=graph.confidence[edges],
-        share=graph.share[edges],
-        own=graph.own[edges],
-        part_of=graph.part_of[edges],
-        share_imputed=graph.share_imputed[nodes],
-        unmapped=graph.unmapped[nodes],
+    src, dst, cost = edges
+    size, columns = arrived.shape
+    node, column = np.nonzero(arrived > 0)
+    start_cost = np.maximum(-np.log(arrived[node, column]), np.finfo(float).tiny)
+    rows = np.concatenate([src, size + column])
+    cols = np.concatenate([dst, node])
+    graph = csr_matrix(
+        (np.concatenate([cost, start_cost]), (rows, cols)), shape=(size + columns,) * 2
     )
-    return union, offsets
+    distance = dijkstra(graph, indices=np.arange(size, size + columns))[:, :size]
+    return np.exp(-distance).T
+
+
+# --- the largest parts per target, chunk by chunk ---------------------------------------------
+
+
+class _Kept:
+    """Per target the ``top`` largest parts so far, the count of positive parts and their sum."""
+
+    def __init__(self, targets: int, top: int):
+        self.top = top
+        self.value = np.zeros((targets, 0))
+        self.source = np.zeros((targets, 0), dtype=np.int64)
+        self.n_sources = np.zeros(targets, dtype=np.int64)
+        self.total = np.zeros(targets)
+
+    def add(self, values: np.ndarray, sources: np.ndarray) -> None:
+        self.n_sources += (values > 0).sum(axis=1)
+        self.total += values.sum(axis=1)
+        value = np.concatenate([self.value, values], axis=1)
+        source = np.concatenate([self.source, np.broadcast_to(sources, values.shape)], axis=1)
+        if value.shape[1] > self.top:
+            best = (
+                np.argpartition(-value, self.top - 1, axis=1)[:, : self.top]
+                if self.top
+                else value[:, :0].astype(int)
+            )
+            value, source = np.take_along_axis(value, best, 1), np.take_along_axis(source, best, 1)
+        self.value, self.source = value, source
+
+    def parts(self, mode: str, targets: np.ndarray) -> SourceParts:
+        order = np.lexsort((self.source, -self.value), axis=1)
+        value = np.take_along_axis(self.value, order, 1)
+        source = np.take_along_axis(self.source, order, 1)
+        row, col = np.nonzero(value > 0)
+        amount = value[row, col]
+        total = value.sum(axis=1) if mode == "reach" else self.total
+        return SourceParts(
+            mode=mode,
+            target=targets[row],
+            source=source[row, col],
+            amount=amount,
+            targets=targets,
+            n_sources=self.n_sources,
+            total=total,
+        )

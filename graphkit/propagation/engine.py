@@ -37,9 +37,9 @@ if TYPE_CHECKING:
 
 #: how contributions are computed, as run.json says
 CONTRIBUTIONS_METHOD = (
-    f"per target, the {TOP} largest per-source parts: share = exact additive part (backward "
-    "solve of the transposed system); path = the best chain value from the source; reach = "
-    "the target's reach if that source were the only one (for the sources with the best chains)"
+    f"per target, the {TOP} largest per-source parts, each the target's score if that source "
+    "were the only one: share = its exact additive part; path = its best chain; reach = reach "
+    "alone (forward passes over the loop schedule, one column per source)"
 )
 
 
@@ -68,10 +68,11 @@ def propagate(
     relative to itself (path mode is always exact); ``max_iter`` caps the rounds, beyond
     which ConvergenceError is raised.
 
-    ``contributions_for``: "auto" (every node up to CONTRIBUTIONS_ALL_NODES_UP_TO nodes, else
-    the CONTRIBUTIONS_TOP most exposed buyer-facing nodes), "exposed" (every exposed
-    buyer-facing node), "all", "buyer", or node ids; computed as CONTRIBUTIONS_METHOD says
-    (``graphkit.propagation.attribution``), never skipped; ``params`` says for how many.
+    ``contributions_for``: "auto" (every node up to CONTRIBUTIONS_ALL_NODES_UP_TO nodes; above,
+    share parts for every exposed buyer-facing node and path and reach parts for the
+    CONTRIBUTIONS_TOP most exposed of them), "exposed" (every exposed buyer-facing node, all
+    modes), "all", "buyer", or node ids; computed as CONTRIBUTIONS_METHOD says
+    (``graphkit.propagation.attribution``); ``params`` says for how many per mode.
 
     ``graph``: the bundle already indexed (``index_graph``), so a run indexes it once.
     """
@@ -96,8 +97,8 @@ def propagate(
     table["tier"] = nullable_int(np.where(np.isfinite(tier), tier, -1).astype(np.int64))
 
     clock = time.perf_counter()
-    targets = _contribution_targets(graph, table, contributions_for)
-    parts = _source_parts(graph, s, targets, modes, tol, max_iter)
+    targets = _contribution_targets(graph, table, contributions_for, modes)
+    parts = _source_parts(graph, s, targets, tol, max_iter)
     contributions = parts_frame(graph, parts)
     _add_source_summary(table, graph, parts)
     timings["contributions"] = time.perf_counter() - clock
@@ -109,7 +110,7 @@ def propagate(
         "tol": tol,
         "max_iter": max_iter,
         "priors": priors is not None,  # the file and its hash: run.json's inputs
-        "contributions_for": len(targets),
+        "contributions_for": {mode: len(found) for mode, found in targets.items()},
         "contributions": CONTRIBUTIONS_METHOD,
         "timings_s": timings,
     }
@@ -172,14 +173,21 @@ def nullable_int(values: np.ndarray):
     return pd.arrays.IntegerArray(values, values < 0)
 
 
-def _contribution_targets(graph, table, contributions_for) -> np.ndarray:
-    """Node positions to compute per-source contributions for (see ``propagate``)."""
+def _contribution_targets(graph, table, contributions_for, modes) -> dict[str, np.ndarray]:
+    """Per mode, the node positions to compute per-source contributions for (see
+    ``propagate``)."""
     if contributions_for in ("auto", "exposed") and graph.n > CONTRIBUTIONS_ALL_NODES_UP_TO:
         score = table[list(MODES)].max(axis=1).to_numpy()
         exposed = np.flatnonzero(buyer_facing_mask(graph) & (score > 0))
+        exposed = exposed[np.argsort(-score[exposed], kind="stable")]
         if contributions_for == "exposed":
-            return exposed
-        return exposed[np.argsort(-score[exposed], kind="stable")[:CONTRIBUTIONS_TOP]]
+            return dict.fromkeys(modes, exposed)
+        top = exposed[:CONTRIBUTIONS_TOP]
+        return {mode: exposed if mode == "share" else top for mode in modes}
+    return dict.fromkeys(modes, _named_targets(graph, contributions_for))
+
+
+def _named_targets(graph, contributions_for) -> np.ndarray:
     if contributions_for in ("auto", "all"):
         return np.arange(graph.n)
     if contributions_for == "buyer":
@@ -191,36 +199,43 @@ def _contribution_targets(graph, table, contributions_for) -> np.ndarray:
     return positions
 
 
-def _source_parts(graph, s, targets, modes, tol, max_iter) -> dict:
-    """``attribution.source_parts``; where a loop of shares sums to 1 (the backward solve is
-    singular, while the scores are the least solution), share parts come from the forward
-    per-source iteration instead, which finds that least solution."""
-    try:
-        return source_parts(graph, s, targets, modes)
-    except ConvergenceError:
-        if "share" not in modes:
-            raise
-    parts = source_parts(graph, s, targets, [m for m in modes if m != "share"])
+def _source_parts(graph, s, targets: dict[str, np.ndarray], tol, max_iter) -> dict:
+    """``attribution.source_parts`` per mode for its targets; where a loop of shares sums to
+    1 (its LU is singular, while the scores are the least solution), share parts come from
+    the forward per-source iteration instead, which finds that least solution."""
+    parts = {}
+    for mode, found in targets.items():
+        try:
+            parts |= source_parts(graph, s, found, (mode,), tol=tol, max_iter=max_iter)
+        except ConvergenceError:
+            if mode != "share":
+                raise
+            parts["share"] = _share_by_iteration(graph, s, np.unique(found), tol, max_iter)
+    return parts
+
+
+def _share_by_iteration(graph, s, targets, tol, max_iter) -> SourceParts:
     found = per_source(graph, "share", graph.unmapped * s, s, targets, tol, max_iter)
     order = np.lexsort((-found.amount, found.target))
     counts = np.bincount(found.target, minlength=graph.n)[targets]
     totals = np.bincount(found.target, weights=found.amount, minlength=graph.n)[targets]
-    share = SourceParts("share", found.target[order], found.source[order],
-                        found.amount[order], targets, counts, totals)  # fmt: skip
-    return {m: share if m == "share" else parts[m] for m in modes}
+    return SourceParts("share", found.target[order], found.source[order],
+                       found.amount[order], targets, counts, totals)  # fmt: skip
 
 
 def _add_source_summary(table, graph, parts: dict) -> None:
-    """n_sources (sources with a chain of positive confidence into the node; in share mode
-    alone: sources with a positive part) and top_sources (the largest parts, share mode
-    first) per node that contributions were computed for."""
+    """n_sources (sources with a chain of positive confidence into the node, from the path or
+    reach parts; where only share parts were computed: sources with a positive part) and
+    top_sources (the largest parts, share mode first) per node that contributions were
+    computed for."""
     table["n_sources"] = nullable_int(np.full(graph.n, -1))
     table["top_sources"] = ""
     if not parts:
         return
-    counted = parts.get("path") or parts.get("reach") or parts["share"]
     n_sources = np.full(graph.n, -1)
-    n_sources[counted.targets] = counted.n_sources
+    for mode in ("share", "reach", "path"):  # the later ones count chains: they win
+        if mode in parts:
+            n_sources[parts[mode].targets] = parts[mode].n_sources
     table["n_sources"] = nullable_int(n_sources)
     mode = next(m for m in ("share", "reach", "path") if m in parts)
     frame = parts_frame(graph, {mode: parts[mode]})
