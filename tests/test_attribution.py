@@ -18,7 +18,7 @@ from graphkit.errors import ConvergenceError
 from graphkit.graph.index import explicit_scores, index_graph, score_array
 from graphkit.graph.rules import ROUNDING
 from graphkit.propagation import per_source, share_scores
-from graphkit.propagation.attribution import source_parts
+from graphkit.propagation.attribution import copies, source_parts
 from graphkit.propagation.upstream import upstream_of
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -143,6 +143,19 @@ def test_upstream_of_is_ancestors_of(bundle):
     for weight in (graph.share, graph.confidence):
         for t in range(graph.n):
             assert (upstream_of(graph, [t], weight) == ancestors_of(graph, [t], weight)).all()
+
+
+def test_copies_hold_the_edges_between_each_masks_nodes():
+    bundle = make_bundle(
+        [("a", "supplier", 1.0), ("b", "supplier", None), ("c", "supplier", None)],
+        [("a", "b", 0.5, 0.9), ("b", "c", 0.5, 0.8), ("a", "c", 0.5, 0.7)],
+    )
+    graph, _ = indexed(bundle)
+    union, offsets = copies(graph, [np.array([True, False, True]), np.array([True, True, False])])
+    assert list(union.ids) == ["a", "c", "a", "b"]
+    assert [o.tolist() for o in offsets] == [[0, -1, 1], [2, 3, -1]]
+    assert union.src.tolist() == [0, 2] and union.dst.tolist() == [1, 3]
+    assert union.confidence.tolist() == [0.7, 0.9]
 
 
 def chain(n: int, sources: tuple[int, ...]):

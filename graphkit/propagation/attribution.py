@@ -7,17 +7,19 @@ each of its own MAKES edges, into that edge's product):
 - share: j's exact additive part (the share system is linear, so the parts of all sources
   sum to the share score); j injects its value added, unmapped(j) x s(j);
 - path: j's best chain into t, s(j) x the best product of confidences;
-- reach: the reach t would have if j were the only source (noisy-OR: not additive).
+- reach: the reach t would have if j were the only source (noisy-OR: not additive), for the
+  ``top`` sources with the best chains into t (its path parts).
 
-All three are forward passes over the engine's topological order of loops (``graph.rounds``)
-with one column per source, ``CHUNK`` sources at a time: a round's nodes take their inputs
-from earlier rounds in one step (a sparse product for share, a gather and a segment max or
-product for path and reach), and the nodes on a round's loops are solved together (share: one
-sparse LU of the loop block, factorised once for all chunks; path and reach: rounds to the
-fixpoint, as the engine does). The work is (edges x sources) / CHUNK vectorised steps per
-round; depth costs one step per round and chunk, never recursion. Per target the ``top``
-largest parts are kept, with the number of sources that contribute and their total (for
-reach: the total of the ``top`` listed).
+Share and path parts are forward passes over the engine's topological order of loops
+(``graph.rounds``) with one column per source, ``CHUNK`` sources at a time: a round's nodes
+take their inputs from earlier rounds in one step (a sparse product for share, a gather and a
+segment max for path), and the nodes on a round's loops are solved together (share: one
+sparse LU of the loop block, factorised once for all chunks; path: one Dijkstra per column).
+The work is (edges x sources) / CHUNK vectorised steps; depth costs one step per round and
+chunk, never recursion. Reach alone is the engine's own reach on a copy per listed source of
+the nodes between it and the targets (``reach_alone``). Per target the ``top`` largest parts
+are kept, with the number of sources that contribute and their total (for reach: the total
+of the ``top`` listed).
 """
 
 from __future__ import annotations
@@ -29,8 +31,7 @@ import numpy as np
 
 from graphkit.errors import ConvergenceError
 from graphkit.graph import MODES, buyer_facing_mask
-from graphkit.graph.loops import on_loops
-from graphkit.propagation.modes import reaches_new_nodes, relative_change
+from graphkit.propagation.modes import reach_scores
 from graphkit.propagation.upstream import upstream_of
 
 if TYPE_CHECKING:
@@ -67,18 +68,20 @@ def source_parts(
     targets: np.ndarray | None = None,
     modes: Iterable[str] = MODES,
     top: int = TOP,
-    tol: float = 1e-12,
-    max_iter: int = 10_000,
 ) -> dict[str, SourceParts]:
     """Each asked mode's per-source parts for ``targets`` (default: the buyer-facing nodes)."""
     targets = np.flatnonzero(buyer_facing_mask(graph)) if targets is None else targets
     targets = np.unique(np.asarray(targets, dtype=np.int64))
+    modes = tuple(modes)
     schedule = _Schedule.of(graph)
     found = {}
-    for mode in modes:
-        flow = _Flow.of(graph, schedule, mode)
-        found[mode] = _parts(graph, schedule, flow, s, targets, top, tol, max_iter)
-    return found
+    for mode in ("share", "path"):
+        if mode in modes or (mode == "path" and "reach" in modes):
+            flow = _Flow.of(graph, schedule, mode)
+            found[mode] = _parts(graph, schedule, flow, s, targets, top)
+    if "reach" in modes:
+        found["reach"] = reach_alone(graph, s, found["path"])
+    return {mode: found[mode] for mode in modes}
 
 
 def parts_frame(graph: IndexedGraph, parts: dict[str, SourceParts]) -> pd.DataFrame:
@@ -154,14 +157,13 @@ class _Edges:
 
 @dataclass
 class _Flow:
-    """One mode's carrying edges in places: ``cross`` (into a round from earlier rounds) and,
-    per round with loops, the edges within its loop block in local places (``inner``; share:
-    the sparse LU of I - A on the block, factorised once)."""
+    """One mode's (share or path) carrying edges in places: ``cross`` (into a round from
+    earlier rounds) and, per round with loops, its loop block (``inner``): share the sparse
+    LU of I - A on the block, factorised once; path the block's edges for Dijkstra."""
 
     mode: str
     cross: _Edges
     inner: dict[int, object]
-    saturate: dict[int, np.ndarray]  # reach: loop nodes set to 1 once positive
     cross_matrix: object = None  # share: ``cross`` as a scipy CSR matrix
 
     @classmethod
@@ -170,7 +172,7 @@ class _Flow:
         keep = ~graph.own & (weight > 0)
         src, dst, w = schedule.place[graph.src[keep]], schedule.place[graph.dst[keep]], weight[keep]
         inside = schedule.label[src] == schedule.label[dst]
-        flow = cls(mode, _Edges.of(src[~inside], dst[~inside], w[~inside], graph.n), {}, {})
+        flow = cls(mode, _Edges.of(src[~inside], dst[~inside], w[~inside], graph.n), {})
         for number, (_, loop, end) in enumerate(schedule.bounds):
             if loop < end:
                 pick = inside & (dst >= loop) & (dst < end)
@@ -182,12 +184,8 @@ class _Flow:
     def add_loop(self, number: int, src, dst, weight, size: int) -> None:
         if self.mode == "share":
             self.inner[number] = _share_lu(src, dst, weight, size)
-        elif self.mode == "path":
-            self.inner[number] = _strongest(src, dst, weight)
         else:
-            self.inner[number] = _Edges.of(src, dst, weight, size)
-            sure = weight >= 1.0
-            self.saturate[number] = on_loops(size, src[sure], dst[sure])
+            self.inner[number] = _strongest(src, dst, weight)
 
 
 def _share_lu(src, dst, weight, size: int):
@@ -219,7 +217,7 @@ def _strongest(src, dst, weight) -> tuple[np.ndarray, ...]:
 # --- one chunk of sources, forward --------------------------------------------------------------
 
 
-def _parts(graph, schedule, flow, s, targets, top, tol, max_iter) -> SourceParts:
+def _parts(graph, schedule, flow, s, targets, top) -> SourceParts:
     weight = graph.share if flow.mode == "share" else graph.confidence
     sources = np.flatnonzero((s > 0) & upstream_of(graph, targets, weight))
     sources = sources[np.argsort(schedule.place[sources], kind="stable")]
@@ -227,14 +225,14 @@ def _parts(graph, schedule, flow, s, targets, top, tol, max_iter) -> SourceParts
     for first in range(0, len(sources), CHUNK):
         chunk = sources[first : first + CHUNK]
         start = _injected(graph, schedule, s, chunk, flow.mode)
-        values = _forward(schedule, flow, start, tol, max_iter)
+        values = _forward(schedule, flow, start)
         kept.add(values[schedule.place[targets]], chunk)
     return kept.parts(flow.mode, targets)
 
 
 def _injected(graph, schedule, s, chunk, mode) -> np.ndarray:
-    """What each source of the chunk puts in, per place and column: share and path its
-    value at itself and through its own MAKES edges; reach the survival 1 - that."""
+    """What each source of the chunk puts in, per place and column: its value at itself and
+    through its own MAKES edges."""
     column = np.full(graph.n, -1)
     column[chunk] = np.arange(len(chunk))
     own = graph.own & (column[graph.src] >= 0)
@@ -243,80 +241,51 @@ def _injected(graph, schedule, s, chunk, mode) -> np.ndarray:
     edge_weight = graph.share[own] if mode == "share" else graph.confidence[own]
     itself = graph.unmapped[chunk] if mode == "share" else np.ones(len(chunk))
     value = np.concatenate([itself * s[chunk], edge_weight * s[graph.src[own]]])
-    start = np.full((graph.n, len(chunk)), 1.0 if mode == "reach" else 0.0)
-    if mode == "share":
-        np.add.at(start, (at, col), value)
-    elif mode == "path":
-        np.maximum.at(start, (at, col), value)
-    else:
-        np.multiply.at(start, (at, col), 1.0 - value)
+    start = np.zeros((graph.n, len(chunk)))
+    (np.add if mode == "share" else np.maximum).at(start, (at, col), value)
     return start
 
 
-def _forward(schedule, flow, start, tol, max_iter) -> np.ndarray:
+def _forward(schedule, flow, start) -> np.ndarray:
     """Every place's value per column, round by round (rounds before the chunk's first
     source hold nothing and are skipped)."""
     value = np.zeros_like(start)
-    live = np.flatnonzero(start != (1.0 if flow.mode == "reach" else 0.0))
-    first = live.min() // start.shape[1] if len(live) else len(value)
+    live = np.flatnonzero(start.any(axis=1))
+    first = live.min() if len(live) else len(value)
     for number, (begin, loop, end) in enumerate(schedule.bounds):
         if end <= first:
             continue
-        arrived = _arrived(flow, value, start, begin, end)
-        value[begin:end] = 1.0 - arrived if flow.mode == "reach" else arrived
+        value[begin:end] = _arrived(flow, value, start, begin, end)
         if loop < end:
-            value[loop:end] = _solve_loop(flow, number, arrived[loop - begin :], tol, max_iter)
+            value[loop:end] = _solve_loop(flow, number, value[loop:end])
     return np.clip(value, 0.0, 1.0)
 
 
 def _arrived(flow, value, start, begin, end) -> np.ndarray:
-    """The places begin:end's injections combined with what their cross edges bring (reach:
-    as survival, the product of 1 - confidence x value)."""
+    """The places begin:end's injections with what their cross edges bring: the sum of
+    share x value, or the max of confidence x value."""
     if flow.mode == "share":
         return start[begin:end] + flow.cross_matrix[begin:end] @ value
-    return _combined(flow.cross, value, start[begin:end].copy(), begin, end, flow.mode)
-
-
-def _combined(edges: _Edges, value, into, begin, end, mode) -> np.ndarray:
-    """``into`` (rows begin:end) combined with the edges into those rows: max of weight x
-    value for path, product of 1 - weight x value for reach."""
+    edges, into = flow.cross, start[begin:end].copy()
     lo, hi = edges.starts[begin], edges.starts[end]
     if hi == lo:
         return into
     carried = value[edges.src[lo:hi]] * edges.weight[lo:hi, None]
-    counts = np.diff(edges.starts[begin : end + 1])
-    rows = np.flatnonzero(counts)
+    rows = np.flatnonzero(np.diff(edges.starts[begin : end + 1]))
     segments = edges.starts[begin:end][rows] - lo
-    if mode == "path":
-        into[rows] = np.maximum(into[rows], np.maximum.reduceat(carried, segments, axis=0))
-    else:
-        into[rows] *= np.multiply.reduceat(1.0 - carried, segments, axis=0)
+    into[rows] = np.maximum(into[rows], np.maximum.reduceat(carried, segments, axis=0))
     return into
 
 
-def _solve_loop(flow, number, arrived, tol, max_iter) -> np.ndarray:
-    """A round's loop block given what arrived from outside: share by its LU;
-    path by Dijkstra; reach by rounds from there to the least fixpoint (to ``tol``)."""
-    if flow.mode == "share":
-        solved = flow.inner[number].solve(np.asfortranarray(arrived))
-        if not np.isfinite(solved).all():
-            raise ConvergenceError(
-                "share (contributions)", 1, np.inf, "the share system is singular"
-            )
-        return solved
+def _solve_loop(flow, number, arrived) -> np.ndarray:
+    """A round's loop block given what arrived from outside: share by its LU, path by
+    Dijkstra."""
     if flow.mode == "path":
         return _strongest_chains(flow.inner[number], arrived)
-    edges, saturate = flow.inner[number], flow.saturate.get(number)
-    value, size, refining, change = 1.0 - arrived, len(arrived), 0, np.inf
-    while refining < max_iter:  # rounds that first reach a node do not count (as the engine)
-        new = 1.0 - _combined(edges, value, arrived.copy(), 0, size, "reach")
-        new[saturate[:, None] & (new > 0)] = 1.0
-        change = relative_change(np.abs(new - value).ravel(), new.ravel())
-        refining += not reaches_new_nodes(value, new)
-        value = new
-        if change <= tol:
-            return value
-    raise ConvergenceError("reach (contributions)", max_iter, change, "raise max_iter")
+    solved = flow.inner[number].solve(np.asfortranarray(arrived))
+    if not np.isfinite(solved).all():
+        raise ConvergenceError("share (contributions)", 1, np.inf, "the share system is singular")
+    return solved
 
 
 def _strongest_chains(edges, arrived: np.ndarray) -> np.ndarray:
@@ -381,3 +350,109 @@ class _Kept:
             n_sources=self.n_sources,
             total=total,
         )
+
+
+# --- reach: one forward run per listed source, side by side -----------------------------------
+
+
+def reach_alone(graph: IndexedGraph, s: np.ndarray, path: SourceParts) -> SourceParts:
+    """The reach each target would have with only that source, for the sources ``path``
+    lists per target (their best chains). Each source gets its own copy of the nodes its
+    exposure can reach, upstream of the targets; the copies are scored by the engine's reach
+    in one run per batch (the rounds walk all copies at once, so depth is paid once)."""
+    sources = np.unique(path.source)
+    upstream = upstream_of(graph, path.targets, graph.confidence)
+    forward = _forward_matrix(graph)
+    value_of: dict[tuple[int, int], float] = {}
+    for batch in _batches(graph, forward, sources, upstream):
+        value_of.update(_reach_batch(graph, s, batch, path))
+    amount = np.array([value_of[key] for key in zip(path.target.tolist(), path.source.tolist())])
+    order = np.lexsort((path.source, -amount, path.target))
+    listed = np.bincount(path.target, weights=amount, minlength=graph.n)
+    return SourceParts(
+        mode="reach",
+        target=path.target[order],
+        source=path.source[order],
+        amount=amount[order],
+        targets=path.targets,
+        n_sources=path.n_sources,
+        total=listed[path.targets],
+    )
+
+
+#: nodes of the source copies scored together in reach_alone
+COPIES_NODES = 4_000_000
+
+
+def _forward_matrix(graph: IndexedGraph):
+    """Every edge of positive confidence, as a CSR matrix by source (for reachability)."""
+    from scipy.sparse import csr_matrix
+
+    use = graph.confidence > 0
+    ones = np.ones(int(use.sum()), dtype=np.int8)
+    return csr_matrix((ones, (graph.src[use], graph.dst[use])), shape=(graph.n, graph.n))
+
+
+def _batches(graph, forward, sources, upstream):
+    """(source, mask of the nodes between it and the targets) in batches of COPIES_NODES."""
+    from scipy.sparse.csgraph import breadth_first_order
+
+    batch, size = [], 0
+    for source in sources.tolist():
+        between = np.zeros(graph.n, dtype=bool)
+        between[breadth_first_order(forward, source, return_predecessors=False)] = True
+        between &= upstream
+        batch.append((source, between))
+        size += int(between.sum())
+        if size >= COPIES_NODES:
+            yield batch
+            batch, size = [], 0
+    if batch:
+        yield batch
+
+
+def _reach_batch(graph, s, batch, path) -> dict[tuple[int, int], float]:
+    """Reach-alone of the listed (target, source) pairs of one batch of sources."""
+    union, offsets = copies(graph, [between for _, between in batch])
+    only = np.zeros(union.n)
+    for (source, _), offset in zip(batch, offsets, strict=True):
+        only[offset[source]] = s[source]
+    values = reach_scores(union, only, own_score=only)
+    found = {}
+    for (source, _), offset in zip(batch, offsets, strict=True):
+        for t in path.target[path.source == source].tolist():
+            found[(t, source)] = float(values[offset[t]])
+    return found
+
+
+def copies(graph: IndexedGraph, masks: list[np.ndarray]) -> tuple[IndexedGraph, list]:
+    """One graph holding a copy of the graph on each mask's nodes (the edges between them,
+    flags as in the whole graph), and per copy every node's position in it (-1 outside)."""
+    from dataclasses import replace
+
+    offsets, edges, placed = [], [], 0
+    for keep in masks:
+        local = np.full(graph.n, -1)
+        local[keep] = placed + np.arange(int(keep.sum()))
+        offsets.append(local)
+        edges.append(np.flatnonzero((local[graph.src] >= 0) & (local[graph.dst] >= 0)))
+        placed += int(keep.sum())
+    nodes = np.concatenate([np.flatnonzero(keep) for keep in masks])
+    local_src = np.concatenate([o[graph.src[e]] for o, e in zip(offsets, edges, strict=True)])
+    local_dst = np.concatenate([o[graph.dst[e]] for o, e in zip(offsets, edges, strict=True)])
+    edges = np.concatenate(edges)
+    union = replace(
+        graph,
+        ids=graph.ids[nodes],
+        is_supplier=graph.is_supplier[nodes],
+        src=local_src,
+        dst=local_dst,
+        edge_row=graph.edge_row[edges],
+        confidence=graph.confidence[edges],
+        share=graph.share[edges],
+        own=graph.own[edges],
+        part_of=graph.part_of[edges],
+        share_imputed=graph.share_imputed[nodes],
+        unmapped=graph.unmapped[nodes],
+    )
+    return union, offsets

@@ -206,7 +206,7 @@ def _source_parts(graph, s, targets: dict[str, np.ndarray], tol, max_iter) -> di
     parts = {}
     for mode, found in targets.items():
         try:
-            parts |= source_parts(graph, s, found, (mode,), tol=tol, max_iter=max_iter)
+            parts |= source_parts(graph, s, found, (mode,))
         except ConvergenceError:
             if mode != "share":
                 raise
