@@ -214,11 +214,15 @@ def _frequent_words() -> frozenset[str]:
     import msgpack
     from wordfreq import available_languages
 
+    from graphkit.errors import BackendError
+
     buckets = round((9 - REAL_WORD_ZIPF) * 100) + 1  # Zipf = 9 + log10(frequency)
-    with gzip.open(available_languages("best")["en"], "rb") as packed:
+    path = available_languages("best")["en"]
+    with gzip.open(path, "rb") as packed:
         unpacker = msgpack.Unpacker(packed, raw=False)
         unpacker.read_array_header()
-        unpacker.unpack()  # the header
+        if unpacker.unpack() != {"format": "cB", "version": 1}:
+            raise BackendError(f"{path}: not the wordfreq table format this graphkit reads")
         return frozenset(word for _ in range(buckets) for word in unpacker.unpack())
 
 
