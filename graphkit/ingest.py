@@ -187,11 +187,13 @@ def read_records(
     problems = _missing_columns(label, found, mapping, list(raw.frame.columns))
     if problems:
         raise InvalidInput(problems)
-    fields = [*FIELDS, *BLOCKS]
+    fields, first_row = [*FIELDS, *BLOCKS], raw.first_row
     records = raw.frame.reindex(columns=[found.get(f, "\0") for f in fields], fill_value="")
+    del raw  # the file's other columns go; one column at a time is stripped below
     records.columns = fields
-    records = records.apply(lambda column: column.str.strip())
-    records["row"] = range(raw.first_row, raw.first_row + len(records))
+    for name in fields:
+        records[name] = records[name].str.strip()
+    records["row"] = range(first_row, first_row + len(records))
     for field_name, value in mapping.defaults.items():
         records[field_name] = records[field_name].where(records[field_name] != "", value)
     _split_blocks(records, found)

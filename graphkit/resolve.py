@@ -189,10 +189,41 @@ def _canonical_word(token: str) -> str:
 
 @cache
 def is_real_word(token: str) -> bool:
-    """An English word in its own right (wordfreq): 'grade' is not a misspelt 'trade'."""
+    """An English word in its own right (wordfreq): 'grade' is not a misspelt 'trade'.
+
+    A word of letters is looked up in the words at or above REAL_WORD_ZIPF (_frequent_words,
+    7 MB instead of wordfreq's whole 34 MB table); one with digits, which wordfreq scores
+    by its digit pattern, is asked of wordfreq itself.
+    """
+    if not any(c.isdigit() for c in token):
+        return token in _frequent_words()
     from wordfreq import zipf_frequency
 
     return zipf_frequency(token, "en") >= REAL_WORD_ZIPF
+
+
+@cache
+def _frequent_words() -> frozenset[str]:
+    """wordfreq's English words with a Zipf frequency of at least REAL_WORD_ZIPF.
+
+    Streamed from wordfreq's own table (a msgpack list of words per centibel of frequency,
+    commonest first, described in wordfreq.read_cBpack), stopping at the threshold.
+    """
+    import gzip
+
+    import msgpack
+    from wordfreq import available_languages
+
+    from graphkit.errors import BackendError
+
+    buckets = round((9 - REAL_WORD_ZIPF) * 100) + 1  # Zipf = 9 + log10(frequency)
+    path = available_languages("best")["en"]
+    with gzip.open(path, "rb") as packed:
+        unpacker = msgpack.Unpacker(packed, raw=False)
+        unpacker.read_array_header()
+        if unpacker.unpack() != {"format": "cB", "version": 1}:
+            raise BackendError(f"{path}: not the wordfreq table format this graphkit reads")
+        return frozenset(word for _ in range(buckets) for word in unpacker.unpack())
 
 
 def _join_compounds(tokens: list[str]) -> list[str]:
@@ -281,12 +312,12 @@ def pinyin_forms(normalised: str) -> tuple[str, ...]:
 
     '丹东华鑫服装' -> ('dandonghuaxin garment',); () when the name is not all Chinese.
     """
-    from itertools import islice, product
-
-    from pypinyin import Style, pinyin
-
     if not _CJK_RUN.fullmatch(normalised or "-"):
         return ()
+    from itertools import islice, product
+
+    from pypinyin import Style, pinyin  # 55 MB of dictionaries: only for Chinese names
+
     rest, industry = normalised, []
     while True:
         found = next(((zh, en) for zh, en in words().industry_zh if rest.endswith(zh)), None)

@@ -480,3 +480,23 @@ def test_json_output_is_valid_for_every_hostile_cell(tmp_path):
     assert gk("convert", source, tmp_path / "b.json")[0] == 0
     document = json.loads((tmp_path / "b.json").read_text(encoding="utf-8"))
     assert {n["name"] for n in document["nodes"]} == {"a\x00\r\n\u2028b"}
+
+
+# --- where outputs go ----------------------------------------------------------------------
+
+
+def everything_under(folder: Path) -> set[Path]:
+    return {p.relative_to(folder) for p in folder.rglob("*")}
+
+
+def test_a_bundle_path_ending_in_dot_dot_writes_only_inside_out(tmp_path):
+    work = tmp_path / "work"
+    (bundle_copy(work, "a") / "sub").mkdir()
+    bundle_copy(work, "b")
+    before = everything_under(work)
+    code, _, err = gk("run", work / "a" / "sub" / "..", work / "b", "--out", work / "out" / "o")
+    assert code == 0, err
+    added = everything_under(work) - before
+    assert added and all(p.parts[:2] == ("out", "o") for p in added - {Path("out")})
+    assert {"a", "b"} <= {p.name for p in (work / "out" / "o").iterdir()}
+    assert (work / "out" / "o" / "a" / "report.html").is_file()

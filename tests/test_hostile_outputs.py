@@ -165,6 +165,23 @@ def test_report_md_has_no_link_or_heading_from_data(tmp_path):
     assert "Acme ## Clean products" in MarkdownIt("commonmark").render(hostile_md)
 
 
+# --- terminal tables -----------------------------------------------------------------------
+
+
+def test_terminal_tables_strip_escape_sequences_from_names(tmp_path):
+    """Every command's table goes through one cell formatter (the neo4j query tables are
+    tested in test_neo4j): a name cannot recolour, retitle or hyperlink the terminal."""
+    bundle = tmp_path / "b"
+    shutil.copytree(TINY, bundle)
+    nodes = pd.read_csv(bundle / "nodes.csv", dtype=str, keep_default_na=False)
+    nodes["name"] = "\x1b]0;pwned\x07\x1b[2J\x9b31mName\r" + nodes["id"] + "\x1b[0m"
+    nodes.to_csv(bundle / "nodes.csv", index=False, lineterminator="\r\n")
+    code, out, err = gk("whatif", bundle)
+    assert code == 0, err
+    assert "Name" in out and "pwned" not in out
+    assert not any(c in out for c in "\x1b\x07\x9b\r")
+
+
 # --- random input to every reader ----------------------------------------------------------
 
 

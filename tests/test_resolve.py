@@ -204,3 +204,17 @@ def test_blocking_compares_far_fewer_pairs_than_all_and_keeps_typos():
     assert len(pairs) < n * (n - 1) / 2 / 10
     assert np.all(pairs[:, 0] < pairs[:, 1])
     assert any((pairs[:, 0] == 0) & (pairs[:, 1] == n - 1))
+
+
+def test_real_words_are_what_wordfreq_says_also_at_the_threshold():
+    """The streamed word set answers as wordfreq's zipf_frequency, around the cut too."""
+    from wordfreq import iter_wordlist, zipf_frequency
+
+    from graphkit.resolve import REAL_WORD_ZIPF, is_real_word
+
+    words = [w for w in iter_wordlist("en") if w.isalpha()]
+    near = [w for w in words[20_000:120_000:25] if abs(zipf_frequency(w, "en") - 2.5) < 0.2]
+    sample = words[:2_000:7] + near + ["huaxin", "dandnog", "garmnet", "grade", "trade"]
+    assert len(near) > 100
+    for word in sample:
+        assert is_real_word(word) == (zipf_frequency(word, "en") >= REAL_WORD_ZIPF), word

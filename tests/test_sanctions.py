@@ -208,6 +208,20 @@ def test_long_name_is_cut_with_a_warning_and_bounded(tmp_path):
     assert any(str(MAX_NAME_CHARS // 1000) in p.message for p in lists[0].warnings)
 
 
+def test_cli_warns_of_a_long_node_name_cut_for_matching(tmp_path):
+    bundle = tmp_path / "b"
+    bundle.mkdir()
+    long_name = "DANDONG HUAXIN GARMENT " * 4_500  # about 100 KB
+    write(bundle / "nodes.csv", f"id,kind,name\nn1,supplier,{long_name}\nn2,supplier,Acme\n")
+    write(bundle / "edges.csv", "source,target,kind\nn1,n2,SUPPLIES\n")
+    listed = write(tmp_path / "list.csv", "name\nDandong Huaxin Garment\n")
+    completed = run_cli("sanctions", str(bundle), "--list", str(listed))
+    assert completed.returncode == 0, completed.stderr
+    cut = f"node 'n1': name of {len(long_name):,} characters: only the first {MAX_NAME_CHARS:,}"
+    assert cut in completed.stderr
+    assert "'n2'" not in completed.stderr
+
+
 def test_example_list_is_marked_invented():
     example = pd.read_csv(EXAMPLE, dtype=str)
     assert example["id"].str.startswith("INVENTED-").all()

@@ -118,7 +118,7 @@ def sanctions_command(
       graphkit sanctions sample_graphs/apparel_ppe --list sample_graphs/sanctions_example.csv
     """
     from graphkit.io import read_bundle, write_bundle
-    from graphkit.screen.sanctions import apply_sanctions, screen_sanctions
+    from graphkit.screen.sanctions import apply_sanctions, long_name_warnings, screen_sanctions
 
     loaded = read_bundle(bundle)
     matches, lists = screen_sanctions(loaded.nodes, list_paths, threshold, weak)
@@ -128,7 +128,8 @@ def sanctions_command(
         listed = [{"list": x.label, "sha256": x.sha256} for x in lists]
         print_json({"lists": listed, "matches": matches.to_dict("records")})
         return
-    report_problems([p for x in lists for p in x.warnings])
+    cut = long_name_warnings(loaded.nodes, loaded.origin or str(bundle))
+    report_problems(cut + [p for x in lists for p in x.warnings])
     if not len(matches):
         click.echo("no matches" + (f": wrote {out} unchanged" if out else ""))
     else:

@@ -218,6 +218,15 @@ def _listed(label: str, digest: str, entries: pd.DataFrame) -> SanctionsList:
     return SanctionsList(label, digest, entries, table, warnings)
 
 
+def long_name_warnings(nodes: pd.DataFrame, label: str) -> list[Problem]:
+    """A warning for each node whose name is cut for matching (as for list names)."""
+    long = nodes["name"].fillna("").astype(str).map(truncated)
+    return [
+        Problem(label, None, "name", f"node {i!r}: {_cut_message(n)}", WARNING)
+        for i, n in zip(nodes.loc[long, "id"], nodes.loc[long, "name"])
+    ]
+
+
 def _cut_message(name: str) -> str:
     return f"name of {len(name):,} characters: only the first {MAX_NAME_CHARS:,} are matched"
 
