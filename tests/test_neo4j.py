@@ -284,10 +284,15 @@ def test_analyst_queries_answer_on_written_results(store):
     in_scope = store.query("suppliers_in_scope", {"sector": "electronics"})
     assert [row["id"] for row in in_scope] == ["maker"]
     assert store.query("suppliers_in_scope", {"sector": "seafood"}) == []
-    (unmapped,) = store.query("unmapped_inputs")  # maker and clean have no inputs at all
-    assert (unmapped["id"], unmapped["kind"], unmapped["inputs"]) == ("controller", "component", 1)
-    assert unmapped["unmapped_share"] == pytest.approx(0.6)
-    assert unmapped["mapped_share"] == pytest.approx(0.4)
+    unmapped = store.query("unmapped_inputs")
+    found = [(row["id"], row["kind"], row["inputs"]) for row in unmapped]
+    assert found == [
+        ("maker", "supplier", 0),
+        ("controller", "component", 1),
+        ("clean", "component", 0),
+    ]
+    assert [row["unmapped_share"] for row in unmapped] == pytest.approx([1.0, 0.6, 1.0])
+    assert [row["mapped_share"] for row in unmapped] == pytest.approx([0.0, 0.4, 0.0])
 
 
 def test_neo4j_propagate_equals_the_embedded_engine(store):
@@ -338,15 +343,19 @@ def test_unmapped_inputs_lists_the_engine_s_unmapped_remainders(store):
 
     bundle = unmapped_cases_bundle()
     store.load(bundle)
-    store.propagate()
-    expected = unmapped_inputs(index_graph(bundle))  # graphkit info's numbers
-    inputs = bundle.edges["target"].value_counts()
-    assert 10 < len(expected) < (inputs > 0).sum()  # some nodes with inputs are fully mapped
+    table = store.propagate()
+    expected = table["unmapped"][table["unmapped"] > 0]  # the engine's, exposures.csv's
+    inputs = bundle.edges["target"].value_counts().reindex(table.index, fill_value=0)
+    assert 0 < (inputs[expected.index] == 0).sum() < len(expected)  # with and without inputs
     rows = store.query("unmapped_inputs", {"limit": "1000"})
     found = pd.Series({row["id"]: row["unmapped_share"] for row in rows})
     assert sorted(found.index) == sorted(expected.index)
     np.testing.assert_allclose(found[expected.index], expected)
     assert all(row["inputs"] == inputs[row["id"]] for row in rows)
+    listed_by_info = unmapped_inputs(index_graph(bundle))  # the nodes with inputs among them
+    assert 10 < len(listed_by_info) < (inputs > 0).sum()  # some with inputs are fully mapped
+    with_inputs = found[[row["id"] for row in rows if row["inputs"] > 0]]
+    pd.testing.assert_series_equal(with_inputs.sort_index(), listed_by_info.sort_index())
     order = [(-(row["reach"] or 0.0), -row["unmapped_share"], row["id"]) for row in rows]
     assert order == sorted(order)
     half = store.query("unmapped_inputs", {"threshold": "0.5", "limit": "1000"})
