@@ -129,6 +129,38 @@ def test_no_statement_scans_untyped_relationships():
         assert "type(" not in text, f"{name}: filters relationships by type()"
 
 
+MATCH_CLAUSE = re.compile(
+    r"\bMATCH\b(?P<pattern>.*?)(?=\b(?:WHERE|RETURN|WITH|UNWIND|SET|DELETE|DETACH|MERGE|"
+    r"OPTIONAL|MATCH|CALL|ORDER|UNION)\b|$)",
+    re.S,
+)
+
+
+def unanchored_matches(statement: str) -> list[str]:
+    """MATCH patterns with no labelled node and no node bound earlier: a scan of every node."""
+    found = []
+    for clause in MATCH_CLAUSE.finditer(statement):
+        nodes = re.findall(r"\((\w*)(:[\w|]+)?", clause["pattern"])
+        before = statement[: clause.start()]
+        anchored = any(label or (var and re.search(rf"\b{var}\b", before)) for var, label in nodes)
+        if not anchored:
+            found.append(clause.group(0).strip())
+    return found
+
+
+def test_no_statement_scans_unlabelled_nodes():
+    for name in cypher_files():
+        for statement in cypher.statements(name):
+            assert unanchored_matches(statement) == [], f"{name}: scans every node"
+
+
+def test_the_unlabelled_scan_check_finds_one():
+    unanchored = "MATCH (n) WHERE n:Supplier OR n:Component OPTIONAL MATCH (i)-[r:SUPPLIES]->(n)"
+    assert unanchored_matches(unanchored) == ["MATCH (n)"]
+    anchored = "MATCH (p:Component {id: $id}) WITH p AS x OPTIONAL MATCH (m)-[r:PART_OF]->(x)"
+    assert unanchored_matches(anchored) == []
+
+
 def test_relationship_patterns_follow_the_four_endpoint_combinations():
     labels = {label: kind for kind, label in LABELS.items()}
     pattern = re.compile(r"\(\w*:(\w+)[^)]*\)-\[\w*:(\w+)\]->\(\w*:(\w+)")

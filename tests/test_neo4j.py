@@ -241,6 +241,7 @@ def given_results() -> pd.DataFrame:
             "tier": pd.array([0, 1, 2, 3, pd.NA], dtype="Int64"),
             "n_sources": pd.array([1, 1, 1, 1, 0], dtype="Int64"),
             "top_sources": ["maker", "maker", "maker", "maker", ""],
+            "unmapped": [1.0, 0.0, 0.6, 0.0, 1.0],
         },
         index=["maker", "board", "controller", "buyer", "clean"],
     )
@@ -283,9 +284,15 @@ def test_analyst_queries_answer_on_written_results(store):
     in_scope = store.query("suppliers_in_scope", {"sector": "electronics"})
     assert [row["id"] for row in in_scope] == ["maker"]
     assert store.query("suppliers_in_scope", {"sector": "seafood"}) == []
-    unmapped = {row["id"]: row for row in store.query("unmapped_inputs")}
-    assert unmapped["controller"]["unmapped_share"] == pytest.approx(0.6)
-    assert "maker" in unmapped and unmapped["maker"]["inputs"] == 0
+    unmapped = store.query("unmapped_inputs")
+    found = [(row["id"], row["kind"], row["inputs"]) for row in unmapped]
+    assert found == [
+        ("maker", "supplier", 0),
+        ("controller", "component", 1),
+        ("clean", "component", 0),
+    ]
+    assert [row["unmapped_share"] for row in unmapped] == pytest.approx([1.0, 0.6, 1.0])
+    assert [row["mapped_share"] for row in unmapped] == pytest.approx([0.0, 0.4, 0.0])
 
 
 def test_neo4j_propagate_equals_the_embedded_engine(store):
@@ -313,6 +320,47 @@ def test_neo4j_propagate_equals_the_embedded_engine(store):
     assert tiers.equals(embedded["tier"].astype("Int64").rename("exposure_tier"))
     sources = stored["exposure_sources"].fillna("")
     assert sources.tolist() == embedded["top_sources"].tolist()
+
+
+def unmapped_cases_bundle() -> Bundle:
+    """A random bundle plus targets whose shares are mixed (some missing), sum to 1 with
+    float residue, sum past 1, and sum to 0.3: the cases the engine's imputation handles."""
+    bundle = random_bundle(80, seed=5)
+    edges = bundle.edges
+    known = edges.groupby("target")["share"].transform(lambda s: s.notna().all() and len(s) > 2)
+    targets = edges.loc[known.astype(bool), "target"].unique()
+    cases = ((np.nan, [0.3]), (0.0, [0.1, 0.2, 0.7]), (0.0, [0.8, 0.8, 0.8]), (0.0, [0.2, 0.1]))
+    for target, (rest, shares) in zip(targets[: len(cases)], cases, strict=True):
+        rows = edges.index[edges["target"] == target]
+        edges.loc[rows, "share"] = rest
+        edges.loc[rows[: len(shares)], "share"] = shares
+    return bundle
+
+
+def test_unmapped_inputs_lists_the_engine_s_unmapped_remainders(store):
+    from graphkit.facts import unmapped_inputs
+    from graphkit.graph.index import index_graph
+
+    bundle = unmapped_cases_bundle()
+    store.load(bundle)
+    table = store.propagate()
+    expected = table["unmapped"][table["unmapped"] > 0]  # the engine's, exposures.csv's
+    inputs = bundle.edges["target"].value_counts().reindex(table.index, fill_value=0)
+    assert 0 < (inputs[expected.index] == 0).sum() < len(expected)  # with and without inputs
+    rows = store.query("unmapped_inputs", {"limit": "1000"})
+    found = pd.Series({row["id"]: row["unmapped_share"] for row in rows})
+    assert sorted(found.index) == sorted(expected.index)
+    np.testing.assert_allclose(found[expected.index], expected)
+    assert all(row["inputs"] == inputs[row["id"]] for row in rows)
+    listed_by_info = unmapped_inputs(index_graph(bundle))  # the nodes with inputs among them
+    assert 10 < len(listed_by_info) < (inputs > 0).sum()  # some with inputs are fully mapped
+    with_inputs = found[[row["id"] for row in rows if row["inputs"] > 0]]
+    pd.testing.assert_series_equal(with_inputs.sort_index(), listed_by_info.sort_index())
+    order = [(-(row["reach"] or 0.0), -row["unmapped_share"], row["id"]) for row in rows]
+    assert order == sorted(order)
+    half = store.query("unmapped_inputs", {"threshold": "0.5", "limit": "1000"})
+    assert {row["id"] for row in half} == set(expected.index[1.0 - expected < 0.5])
+    assert 0 < len(half) < len(rows)
 
 
 def test_cli_propagate_writes_results_the_queries_read(store, neo4j_env):
@@ -396,7 +444,8 @@ def test_exposure_paths_only_walk_through_exposed_nodes(store):
 
 def test_a_query_past_its_timeout_ends_with_one_line_and_exit_3(store, neo4j_env):
     store.load(random_bundle(300, seed=12))
-    result = run_cli("neo4j", "query", "unmapped_inputs", "--timeout", "0.001", env=neo4j_env)
+    walk = ("sources_reaching_buyer", "--param", "buyer=S0")
+    result = run_cli("neo4j", "query", *walk, "--timeout", "0.001", env=neo4j_env)
     assert result.returncode == 3, result.stderr
     lines = result.stderr.strip().splitlines()
     assert len(lines) == 1 and "did not finish within 0.001 s" in lines[0], result.stderr

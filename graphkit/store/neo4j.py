@@ -374,7 +374,8 @@ class Neo4jStore:
         Source scores come from screening as in the embedded pipeline (the engine's
         ``source_scores_for``) unless ``source_scores`` is given; other options go to the
         engine's ``propagate``. Every node gets exposure_reach (0 where nothing reaches
-        it), which the bounded analyst queries rely on. Returns the engine's table.
+        it), exposure_unmapped and exposure_inputs, which the bounded analyst queries rely
+        on. Returns the engine's table.
         """
         from graphkit.propagation import propagate
         from graphkit.screen.sources import source_scores_for
@@ -393,9 +394,13 @@ class Neo4jStore:
         batch_size: int = 10_000,
         progress: Progress | None = None,
     ) -> None:
-        """Write a propagation table (indexed by node id) back as exposure_* properties."""
+        """Write a propagation table (indexed by node id) back as exposure_* properties, with
+        each node's number of inputs (exposure_inputs) beside the engine's unmapped remainder."""
         if "reach" in table.columns:
             table = table.assign(reach=table["reach"].fillna(0.0))
+        if "unmapped" in table.columns:
+            inputs = bundle.edges["target"].astype(str).value_counts()
+            table = table.assign(inputs=inputs.reindex(table.index, fill_value=0))
         kinds = bundle.nodes.set_index("id")["kind"]
         for kind, label in LABELS.items():
             part = table[table.index.isin(kinds.index[kinds == kind])]

@@ -27,6 +27,8 @@ RESULT_PROPERTIES = {
     "tier": "exposure_tier",
     "n_sources": "exposure_n_sources",
     "top_sources": "exposure_sources",
+    "unmapped": "exposure_unmapped",
+    "inputs": "exposure_inputs",
 }
 #: the longest column name graphkit stores as a property key
 MAX_KEY_LENGTH = 1000
