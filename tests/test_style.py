@@ -61,20 +61,42 @@ def test_every_readme_python_snippet_runs_twice_in_one_process(tmp_path):
 
 
 def test_every_command_help_has_an_example():
-    """Every command, group subcommands included, shows an example in --help."""
+    """Every command, group subcommands included, shows an example in its --help."""
     import click
+    from click.testing import CliRunner
 
     from graphkit.cli import cli
 
-    def commands(group: click.Group, prefix: str):
+    def commands(group: click.Group, prefix: list[str]):
         for name, command in group.commands.items():
-            yield f"{prefix}{name}", command
             if isinstance(command, click.Group):
-                yield from commands(command, f"{prefix}{name} ")
+                yield from commands(command, [*prefix, name])
+            else:
+                yield [*prefix, name]
 
-    missing = [
-        name
-        for name, command in commands(cli, "")
-        if not isinstance(command, click.Group) and "Example" not in (command.help or "")
-    ]
+    runner = CliRunner()
+    helps = {" ".join(path): runner.invoke(cli, [*path, "--help"]) for path in commands(cli, [])}
+    assert {"neo4j load", "neo4j query", "spark propagate", "run"} <= set(helps)
+    missing = [name for name, r in helps.items() if r.exit_code or "Example" not in r.output]
     assert missing == []
+
+
+def test_readme_layout_tree_names_every_module_and_only_modules_that_exist():
+    """The Contributing section's tree and graphkit/ agree: every top-level module and
+    package is in it, and every file or folder it names exists."""
+    import re
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    contributing = readme.split("## Contributing", 1)[1]
+    tree = re.search(r"```text\n\s*graphkit/\n(.*?)```", contributing, flags=re.S).group(1)
+    package = ROOT / "graphkit"
+    named = set(re.findall(r"(?<![.\w])([a-z_0-9]+(?:\.py|/))", tree))
+    present = {p.name + ("/" if p.is_dir() else "") for p in package.rglob("*")}
+    present |= {p.name + "/" for p in ROOT.iterdir() if p.is_dir()}  # cypher/ sits beside it
+    assert sorted(named - present) == []
+    top = {
+        p.name + ("/" if p.is_dir() else "")
+        for p in package.iterdir()
+        if (p.suffix == ".py" or (p / "__init__.py").exists()) and p.name != "__init__.py"
+    }
+    assert sorted(top - named) == []
