@@ -282,3 +282,20 @@ def test_report_counts_sources_by_sector_and_province_and_products_by_tier(elect
     html = (electronics_run / "report.html").read_text(encoding="utf-8")
     sectors = ", ".join(f"{k} ({v})" for k, v in by_sector.most_common())
     assert f"<li>Sources reaching products, by sector: {sectors}</li>" in html
+
+
+def test_a_rerun_into_the_same_folder_leaves_only_the_new_results(electronics_run, tmp_path):
+    """Another bundle run into a used folder: exactly the files of a run into a new one."""
+    import shutil
+
+    used, fresh = tmp_path / "used", tmp_path / "fresh"
+    shutil.copytree(electronics_run, used)
+    seafood = str(SAMPLES / "seafood_ready_meals")
+    assert run_cli("run", seafood, "--out", str(used)).returncode == 0
+    assert run_cli("run", seafood, "--out", str(fresh)).returncode == 0
+
+    def files(folder: Path) -> set[str]:
+        return {p.relative_to(folder).as_posix() for p in folder.rglob("*")}
+
+    assert any(name.startswith("views/c-km500-") for name in files(electronics_run))
+    assert files(used) == files(fresh)
