@@ -22,7 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from graphkit.screen.geo import (
-    Resolution,
+    PlaceResolution,
     _resolve_cached,
     _resolve_segments,
     _segment_mentions,
@@ -109,7 +109,7 @@ def measure(rows: list[dict[str, str]], found: list[str]) -> tuple[float, float,
     return tp / max(tp + fp, 1), tp / max(tp + fn, 1), right / max(labelled, 1)
 
 
-def family(row: dict[str, str], res: Resolution) -> str:
+def family(row: dict[str, str], res: PlaceResolution) -> str:
     """The error family (as in issue #14) a wrong in-scope call belongs to."""
     text, shown = row["address"], format_evidence(res.evidence)
     false_positive = res.in_scope

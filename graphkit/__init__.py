@@ -22,7 +22,7 @@ _EXPORTS = {
     "InvalidInput": "graphkit.errors",
     "read_bundle": "graphkit.io",
     "write_bundle": "graphkit.io",
-    "summarise": "graphkit.facts",
+    "bundle_facts": "graphkit.facts",
     "resolve_address": "graphkit.screen.geo",
     "classify_sector": "graphkit.screen.sectors",
     "screen_nodes": "graphkit.screen.score",

@@ -44,7 +44,7 @@ def unmapped_inputs(graph: IndexedGraph) -> pd.Series:
     return remainder[remainder > 0].sort_values(ascending=False, kind="stable")
 
 
-def summarise(bundle: Bundle) -> dict[str, Any]:
+def bundle_facts(bundle: Bundle) -> dict[str, Any]:
     """Counts by kind, distance to the buyer, weakly connected parts, cycles, unmapped inputs."""
     from scipy.sparse import csgraph
 

@@ -25,10 +25,10 @@ Everything is vectorised with numpy; the same seed gives the same bundle.
 from __future__ import annotations
 
 import os
-from importlib import resources
 from typing import TYPE_CHECKING
 
 from graphkit.model import EDGES_FILE, NODES_FILE
+from graphkit.package_data import data_file
 
 if TYPE_CHECKING:
     import numpy as np
@@ -88,10 +88,9 @@ def write_generated(out_dir: str | os.PathLike, n_suppliers: int, seed: int) -> 
 def _tables() -> dict[str, pd.DataFrame]:
     import pandas as pd
 
-    folder = resources.files("graphkit") / "data" / "generator"
     names = ("places", "streets", "sectors", "names")
     return {
-        name: pd.read_csv(folder / f"{name}.csv", dtype=str, keep_default_na=False)
+        name: pd.read_csv(data_file("generator", f"{name}.csv"), dtype=str, keep_default_na=False)
         for name in names
     }
 

@@ -24,15 +24,15 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from dataclasses import field as dataclass_field
-from importlib import resources
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from graphkit.errors import WARNING, InvalidInput, Problem
 from graphkit.model import SUPPLIER, SUPPLIES, Bundle
 from graphkit.names import MAX_NAME_CHARS
+from graphkit.package_data import read_toml
 from graphkit.resolve import (
-    Resolution,
+    EntityResolution,
     compact,
     name_aliases,
     normalise_name,
@@ -118,8 +118,7 @@ def presets() -> dict[str, dict]:
 
 
 def _default_table() -> dict:
-    text = (resources.files("graphkit") / "data" / "records_mapping.toml").read_text("utf-8")
-    return tomllib.loads(text)
+    return read_toml("records_mapping.toml")
 
 
 def load_mapping(path: str | Path | None = None, preset: str | None = None) -> Mapping:
@@ -556,7 +555,7 @@ def _mode_per(frame: pd.DataFrame, key: str, column: str) -> pd.Series:
 
 
 def _nodes(
-    parties: pd.DataFrame, records: pd.DataFrame, into: Bundle | None, resolution: Resolution
+    parties: pd.DataFrame, records: pd.DataFrame, into: Bundle | None, resolution: EntityResolution
 ) -> pd.DataFrame:
     """Bundle nodes (kept as they are, plus match notes) and one new supplier per new company."""
     import pandas as pd
@@ -599,7 +598,7 @@ def _nodes(
     return nodes
 
 
-def _match_notes(parties: pd.DataFrame, resolution: Resolution) -> pd.DataFrame:
+def _match_notes(parties: pd.DataFrame, resolution: EntityResolution) -> pd.DataFrame:
     """Per node: the name variants merged into it and the reasons of those merges."""
     import pandas as pd
 

@@ -24,18 +24,13 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
 from typing import TYPE_CHECKING
 
 from rapidfuzz import fuzz, process
 from rapidfuzz.distance import OSA, Levenshtein
 
 from graphkit.names import MAX_NAME_CHARS, MAX_TOKENS, simplified
-
-try:
-    import tomllib
-except ModuleNotFoundError:  # Python 3.10
-    import tomli as tomllib
+from graphkit.package_data import read_text, read_toml
 
 if TYPE_CHECKING:
     import numpy as np
@@ -90,9 +85,8 @@ class Words:
 @cache
 def words() -> Words:
     """Load the word lists shipped as package data (once)."""
-    data = resources.files("graphkit") / "data"
-    table = tomllib.loads((data / "company_words.toml").read_text(encoding="utf-8"))
-    lines = (data / "pinyin_syllables.txt").read_text(encoding="utf-8").splitlines()
+    table = read_toml("company_words.toml")
+    lines = read_text("pinyin_syllables.txt").splitlines()
     syllables = {s for line in lines if not line.startswith("#") for s in line.split()}
     generic = frozenset(table["generic"]["words"])
     long_forms = {w for w in table["legal_forms"] if len(w) >= TYPO_MIN_LENGTH}
@@ -442,7 +436,7 @@ def _is_typo(a: str, b: str) -> bool:
 
 
 @dataclass
-class Resolution:
+class EntityResolution:
     """The outcome of resolving a table of names.
 
     ``entity`` gives each input row the number of its company; ``merges`` and ``candidates``
@@ -461,7 +455,7 @@ LINK_REASON = "English and Chinese name given together"
 
 def resolve_names(
     names: pd.Series, places: pd.Series | None = None, links: np.ndarray | None = None
-) -> Resolution:
+) -> EntityResolution:
     """Group the rows of ``names`` into companies.
 
     ``places`` (from place_of) vetoes merges between different places; ``links`` is an (m, 2)
@@ -491,7 +485,7 @@ def resolve_names(
     decided.loc[ambiguous, "reason"] += "; the unplaced name matches companies in several places"
     decided["a"], decided["b"] = first[decided["a"]], first[decided["b"]]
     cols = ["a", "b", "score", "reason", "veto"]
-    return Resolution(
+    return EntityResolution(
         entity=component[group],
         merges=decided.loc[decided["verdict"] == MERGE, cols].reset_index(drop=True),
         candidates=decided.loc[decided["verdict"] == CANDIDATE, cols].reset_index(drop=True),

@@ -92,8 +92,8 @@ def test_steps_run_up_the_bill_of_materials_to_the_machine_in_order(km500):
     assert [r["link_kind"] for r in links] == ["MAKES"] + ["PART_OF"] * 4
     numbers = [int(r["step"]) for r in links]
     assert numbers == sorted(numbers)
-    tiers = [int(r["tier"]) for r in links]
-    assert tiers == sorted(tiers, reverse=True) and tiers[-1] == 1
+    depths = [int(r["depth"]) for r in links]
+    assert depths == sorted(depths, reverse=True) and depths[-1] == 1
     assert all(r["exposed_chain"] == "yes" for r in links)
 
 
@@ -468,6 +468,6 @@ def test_big_upstream_draws_the_exposed_chains_and_collapses_the_rest():
     layout = flow_layout(data, _upstream(data))
     shown = {box.label for box in layout.boxes}
     assert {"name of plant", "name of trader", "name of buyer"} <= shown
-    assert f"{LEGIBLE + 50} more in tier 1" in shown and len(layout.boxes) == 4
-    assert f"the other {LEGIBLE + 50} are collapsed into one box per tier" in layout.note
+    assert f"{LEGIBLE + 50} more at depth 1" in shown and len(layout.boxes) == 4
+    assert f"the other {LEGIBLE + 50} are collapsed into one box per depth" in layout.note
     assert layout.note in svg_text(layout)

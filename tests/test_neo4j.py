@@ -730,17 +730,17 @@ def test_query_parameters_are_converted_and_checked():
     }
     _, values = cypher.bind_query("unmapped_inputs", {"threshold": "0.5", "limit": "3"})
     assert values == {"threshold": 0.5, "limit": 3}
-    with pytest.raises(errors.GraphError, match="limit must be int"):
+    with pytest.raises(errors.UnknownName, match="limit must be int"):
         cypher.bind_query("top_exposed_products", {"limit": "ten"})
-    with pytest.raises(errors.GraphError, match="has no parameter colour"):
+    with pytest.raises(errors.UnknownName, match="has no parameter colour"):
         cypher.bind_query("top_exposed_products", {"colour": "red"})
-    with pytest.raises(errors.GraphError, match="unknown query"):
+    with pytest.raises(errors.UnknownName, match="unknown query"):
         cypher.bind_query("drop_everything", {})
-    with pytest.raises(errors.GraphError, match="limit must be from 0 to 9223372036854775807"):
+    with pytest.raises(errors.UnknownName, match="limit must be from 0 to 9223372036854775807"):
         cypher.bind_query("top_exposed_products", {"limit": "99999999999999999999"})
-    with pytest.raises(errors.GraphError, match="limit must be from 0"):
+    with pytest.raises(errors.UnknownName, match="limit must be from 0"):
         cypher.bind_query("top_exposed_products", {"limit": "-1"})
-    with pytest.raises(errors.GraphError, match="threshold must be a finite number"):
+    with pytest.raises(errors.UnknownName, match="threshold must be a finite number"):
         cypher.bind_query("unmapped_inputs", {"threshold": "nan"})
 
 

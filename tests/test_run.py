@@ -222,3 +222,80 @@ def test_priors_give_a_map_next_table(tmp_path):
     map_next = md.split("## Map next")[1].split("## Data quality")[0]
     assert "| supplier | name | unmapped | prior |" in map_next
     assert len([line for line in map_next.splitlines() if line.startswith("| s-")]) >= 3
+
+
+#: the flagged and low-risk sources of electronics_machinery, read off their addresses and
+#: sectors by hand (sample_graphs/electronics_machinery/nodes.csv; ANTUNG is Dandong's old name)
+ELECTRONICS_SOURCES = {
+    "s-dandong-xinlian": ("electronics", "Liaoning"),
+    "s-antung-hengtong": ("electronics", "Liaoning"),
+    "s-dalian-tongda": ("electronics", "Liaoning"),
+    "s-changchun-guanghua": ("electronics", "Jilin"),
+    "s-anshan-huarui": ("other", "Liaoning"),
+}
+
+
+def _report_counts(text: str, label: str) -> dict[str, int]:
+    """``label: a: 1, b: 2`` in report.md as a dict."""
+    line = next(line for line in text.splitlines() if label in line)
+    pairs = line.split(label, 1)[1].strip().rstrip(".").split(". ")[0]
+    return {k.strip(): int(v) for k, v in (pair.rsplit(":", 1) for pair in pairs.split(", "))}
+
+
+def test_report_counts_sources_by_sector_and_province_and_products_by_tier(electronics_run):
+    """The summary's tables against counts made here from the sample's expectations and a
+    plain networkx search of its edges (the nearest source's distance in edges)."""
+    from collections import Counter
+
+    import networkx as nx
+
+    expected = json.loads((ELECTRONICS / "expected.json").read_text())
+    assert set(ELECTRONICS_SOURCES) == {
+        *expected["flagged_sources"],
+        *expected["low_risk_in_scope"],
+    }
+    with (ELECTRONICS / "edges.csv").open(encoding="utf-8") as handle:
+        graph = nx.DiGraph((row["source"], row["target"]) for row in csv.DictReader(handle))
+    exposed = [*expected["exposed_products"], *expected["exposed_buyers"]]
+    reached = {s: {p for p in exposed if nx.has_path(graph, s, p)} for s in ELECTRONICS_SOURCES}
+    reaching = [s for s, products in reached.items() if products]
+    tier = {p: min(nx.shortest_path_length(graph, s, p) for s in reaching if p in reached[s])
+            for p in exposed}  # fmt: skip
+
+    md = (electronics_run / "report.md").read_text(encoding="utf-8")
+    facing = len(exposed) + len(expected["clean_products"]) + len(expected["clean_buyers"])
+    assert f"{len(exposed)} of {facing} buyer-facing products and buyers are exposed" in md
+    by_sector = Counter(ELECTRONICS_SOURCES[s][0] for s in reaching)
+    by_province = Counter(ELECTRONICS_SOURCES[s][1] for s in reaching)
+    assert _report_counts(md, "Sources reaching products by sector:") == by_sector
+    assert _report_counts(md, "… by province:") == by_province
+    by_tier = {str(t): n for t, n in Counter(tier.values()).items()}
+    assert _report_counts(md, "Exposed products by tier:") == by_tier
+    assert by_sector == {"electronics": 4, "other": 1} and by_tier == {"2": 1, "3": 2, "4": 1}
+
+    names = read_bundle(ELECTRONICS).nodes.set_index("id")["name"]
+    for source in reaching:  # the top-sources table: place, sector and products reached
+        sector, province = ELECTRONICS_SOURCES[source]
+        row = next(line for line in md.splitlines() if line.startswith(f"| {names[source]} |"))
+        cells = [cell.strip() for cell in row.split("|")[1:-1]]
+        assert (cells[1], cells[2], int(cells[4])) == (province, sector, len(reached[source]))
+    html = (electronics_run / "report.html").read_text(encoding="utf-8")
+    sectors = ", ".join(f"{k} ({v})" for k, v in by_sector.most_common())
+    assert f"<li>Sources reaching products, by sector: {sectors}</li>" in html
+
+
+def test_a_rerun_into_the_same_folder_leaves_only_the_new_results(electronics_run, tmp_path):
+    """Another bundle run into a used folder: exactly the files of a run into a new one."""
+    import shutil
+
+    used, fresh = tmp_path / "used", tmp_path / "fresh"
+    shutil.copytree(electronics_run, used)
+    seafood = str(SAMPLES / "seafood_ready_meals")
+    assert run_cli("run", seafood, "--out", str(used)).returncode == 0
+    assert run_cli("run", seafood, "--out", str(fresh)).returncode == 0
+
+    def files(folder: Path) -> set[str]:
+        return {p.relative_to(folder).as_posix() for p in folder.rglob("*")}
+
+    assert any(name.startswith("views/c-km500-") for name in files(electronics_run))
+    assert files(used) == files(fresh)

@@ -3,8 +3,9 @@ import math
 import pandas as pd
 import pytest
 
-from graphkit.screen.geo import parse_scope
+from graphkit.screen.geo import parse_scope, resolve_address
 from graphkit.screen.score import SCORE_COLUMNS, screen_nodes
+from graphkit.screen.sectors import load_factors
 
 NAN = math.nan
 
@@ -41,10 +42,17 @@ def test_columns_and_index_follow_the_input():
 
 
 def test_in_scope_node_scores_confidence_times_sector_factor():
+    """The score is the address's own confidence (resolved on its own) times the sector's
+    factor from the documented table (apparel_ppe 1.0), or from the user's table."""
+    confidence = resolve_address("Zhenxing District, Dandong 118000", "CN").confidence
+    assert 0.5 < confidence < 1
     row = screen_nodes(nodes()).loc[10]
     assert row["score_basis"] == "screened" and row["in_scope"]
-    assert row["source_score"] == row["geo_confidence"] * row["sector_factor"]
+    assert (row["sector"], row["sector_factor"]) == ("apparel_ppe", 1.0)
+    assert row["source_score"] == pytest.approx(confidence * 1.0)
     assert "Dandong" in row["geo_evidence"] and "apparel_ppe" in row["score_evidence"]
+    custom = screen_nodes(nodes(), factors={**load_factors(), "apparel_ppe": 0.25}).loc[10]
+    assert custom["source_score"] == pytest.approx(confidence * 0.25)
 
 
 def test_out_of_scope_node_scores_zero_with_the_reason():
@@ -65,7 +73,7 @@ def test_explicit_exposure_wins():
 def test_in_scope_unknown_sector_counts_at_the_default():
     row = screen_nodes(nodes()).loc[13]
     assert row["sector"] == "unknown" and row["sector_factor"] == 0.5
-    assert row["source_score"] == row["geo_confidence"] * 0.5 > 0
+    assert row["source_score"] == pytest.approx(resolve_address("Hunchun", "CN").confidence * 0.5)
 
 
 def test_province_column_is_a_signal():

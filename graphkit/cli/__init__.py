@@ -1,8 +1,8 @@
 """The `graphkit` command line: thin click commands that parse, call the library and print.
 
-One module per command group (bundle, screening, records, analysis, run, spark, neo4j);
-heavy libraries (pandas, scipy, neo4j, pyvis) are imported inside the commands, never at
-module level, so that `graphkit --help` stays fast.
+One module per command group (bundle, screening, records, analysis, evidence, run, spark,
+neo4j); heavy libraries (pandas, scipy, neo4j, pyvis) are imported inside the commands,
+never at module level, so that `graphkit --help` stays fast.
 """
 
 from __future__ import annotations

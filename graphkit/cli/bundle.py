@@ -55,16 +55,16 @@ def validate(bundle: str, output_format: str) -> None:
 @BUNDLE_ARG
 @FORMAT_OPTION
 def info(bundle: str, output_format: str) -> None:
-    """Summarise a bundle: counts by kind, tiers, connected parts, cycles, unmapped inputs.
+    """Facts about a bundle: counts by kind, distance to the buyer, parts, cycles, unmapped inputs.
 
     \b
     Example:
       graphkit info sample_graphs/electronics_machinery --format json
     """
-    from graphkit.facts import summarise
+    from graphkit.facts import bundle_facts
     from graphkit.io import read_bundle
 
-    facts = summarise(read_bundle(bundle))
+    facts = bundle_facts(read_bundle(bundle))
     if output_format == "json":
         print_json(facts)
         return

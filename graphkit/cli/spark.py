@@ -55,16 +55,16 @@ def spark_propagate(source, out_dir, master, mode, tol, max_iter, conf, output_f
 
     settings = dict(key_value(item, "--conf") for item in conf)
     modes = spark_engine.MODES if mode == "all" else (mode,)
-    summary = spark_engine.run(
+    record = spark_engine.run(
         source, out_dir, master, modes, conf=settings, tol=tol, max_iter=max_iter
     )
     if output_format == "json":
-        print_json(summary)
+        print_json(record)
         return
-    exposed = ", ".join(f"{m}: {summary[f'exposed_{m}']}" for m in modes)
+    exposed = ", ".join(f"{m}: {record[f'exposed_{m}']}" for m in modes)
     click.echo(
-        f"{summary['nodes']} nodes, exposed ({exposed}); {summary['iterations']} iterations "
-        f"in {summary['total_seconds']:.1f} s on {summary['master']}; wrote {summary['output']}"
+        f"{record['nodes']} nodes, exposed ({exposed}); {record['iterations']} iterations "
+        f"in {record['total_seconds']:.1f} s on {record['master']}; wrote {record['output']}"
     )
 
 

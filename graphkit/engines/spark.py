@@ -59,7 +59,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 INSTALL_HINT = "pip install 'graphkit[spark]'"
 #: the exposure columns of every engine (graphkit.graph.rules) but the embedded engine's
-#: contribution summaries
+#: per-source columns (n_sources, top_sources)
 OUTPUT_COLUMNS = tuple(c for c in EXPOSURE_COLUMNS if c not in ("n_sources", "top_sources"))
 EXPOSURES_DIR = "exposures.parquet"
 RUN_FILE = "run.json"
@@ -679,14 +679,14 @@ def run(
     conf: dict[str, str] | None = None,
     **options: Any,
 ) -> dict[str, Any]:
-    """Read, validate, propagate and write exposures; return a summary (also in run.json)."""
+    """Read, validate, propagate and write exposures; return the run record (run.json)."""
     spark = session(master, conf=conf)
     clock = time.perf_counter()
     nodes, edges = read_frames(spark, path)
     result = propagate(nodes, edges, modes, **options)
     written = write_exposures(result.table, out)
     counts = result.table.agg(*_exposed_counts(result.params["modes"])).first().asDict()
-    summary = {
+    record = {
         "input": path,
         "output": written,
         "master": spark.sparkContext.master,
@@ -696,9 +696,9 @@ def run(
     }
     if "://" not in out:
         with atomic_file(Path(out) / RUN_FILE) as temp:
-            temp.write_text(json.dumps(summary, indent=2), encoding="utf-8")
+            temp.write_text(json.dumps(record, indent=2), encoding="utf-8")
     result.table.unpersist()
-    return summary
+    return record
 
 
 def run_on_bundle(

@@ -1,10 +1,10 @@
 """flow.svg and flow.png: the merchandise flow chart of a product's mapped upstream.
 
-Tiers are columns, goods flow left to right (raw inputs left, the product right); links on an
+Depths are columns, goods flow left to right (raw inputs left, the product right); links on an
 exposed chain are drawn in the views' highlight colour, boxes carry the views' exposure colour,
 sources a black border and the product an orange one. Up to LEGIBLE parties and parts every
 node is drawn; above that only the nodes on exposed chains are, the others collapsed into one
-box per tier, and the chart says so. One layout, two painters: the SVG is written by hand
+box per depth, and the chart says so. One layout, two painters: the SVG is written by hand
 (every text escaped, no script), the PNG drawn with matplotlib.
 """
 
@@ -25,8 +25,10 @@ if TYPE_CHECKING:
     from graphkit.evidence.pack import PackInput
     from graphkit.evidence.upstream import Upstream
 
-#: above this many nodes, only exposed chains are drawn and the rest collapsed per tier
+#: above this many nodes, only exposed chains are drawn and the rest collapsed per depth
 LEGIBLE = 300
+#: key prefix of the box that collapses one depth's nodes that are on no exposed chain
+COLLAPSED = "depth"
 BOX_W, BOX_H, ROW_H, COL_W = 250, 36, 46, 340
 MARGIN, HEADER_H, LEGEND_H = 24, 86, 64
 LABEL_MAX, SUB_MAX = 31, 40
@@ -42,7 +44,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 @dataclass
 class Box:
-    """One party, part or collapsed tier, positioned (top-left corner)."""
+    """One party, part or collapsed depth, positioned (top-left corner)."""
 
     key: str
     label: str
@@ -83,25 +85,25 @@ def flow_layout(data: PackInput, upstream: Upstream) -> FlowLayout:
     shown, note = _shown_nodes(data, upstream)
     keys = {node: _key(upstream, node, shown) for node in upstream.nodes.tolist()}
     edges = _links_between(upstream, keys)
-    tiers = {key: upstream.tier[node] for node, key in keys.items()}
-    deepest = max(tiers.values(), default=0)
-    y = _rows(list(dict.fromkeys(keys.values())), tiers, edges)
+    depths = {key: upstream.depth[node] for node, key in keys.items()}
+    deepest = max(depths.values(), default=0)
+    y = _rows(list(dict.fromkeys(keys.values())), depths, edges)
     records = data.bundle.nodes.set_index("id")
-    x = {key: MARGIN + (deepest - tier) * COL_W for key, tier in tiers.items()}
+    x = {key: MARGIN + (deepest - depth) * COL_W for key, depth in depths.items()}
     boxes = [
         _box(data, upstream, key, x[key], y[key], keys, records)
         for key in dict.fromkeys(keys.values())
     ]
     links = [_link(x, y, *edge) for edge in edges.values()]
     bottom = max((b.y + BOX_H for b in boxes), default=HEADER_H)
-    columns = [(MARGIN + (deepest - t) * COL_W, f"tier {t}") for t in range(deepest, -1, -1)]
+    columns = [(MARGIN + (deepest - d) * COL_W, f"depth {d}") for d in range(deepest, -1, -1)]
     name = data.name_of(data.product)
     return FlowLayout(
         width=2 * MARGIN + deepest * COL_W + BOX_W,
         height=bottom + LEGEND_H,
         title=f"Merchandise flow: {name} ({data.product})",
         subtitle=(
-            f"Goods flow left to right; tier N = N links from the product. Orange links: exposed "
+            f"Goods flow left to right; depth N = N links from the product. Orange links: exposed "
             f"chains. Box colour: {data.mode} score. Dashed: inferred link (confidence < 1)."
         ),
         note=note,
@@ -127,12 +129,12 @@ def _shown_nodes(data: PackInput, upstream: Upstream) -> tuple[set[int], str]:
     hidden = len(nodes) - len(shown)
     return shown, (
         f"{len(nodes)} parties and parts upstream: showing {what} ({len(shown)} nodes); "
-        f"the other {hidden} are collapsed into one box per tier (all of them are in steps.csv)."
+        f"the other {hidden} are collapsed into one box per depth (all of them are in steps.csv)."
     )
 
 
 def _key(upstream: Upstream, node: int, shown: set[int]) -> str:
-    return f"n{node}" if node in shown else f"tier{upstream.tier[node]}"
+    return f"n{node}" if node in shown else f"{COLLAPSED}{upstream.depth[node]}"
 
 
 def _links_between(upstream: Upstream, keys: dict[int, str]) -> dict:
@@ -149,7 +151,7 @@ def _links_between(upstream: Upstream, keys: dict[int, str]) -> dict:
     return drawn
 
 
-def _rows(keys: list[str], tiers: dict[str, int], edges: dict) -> dict[str, float]:
+def _rows(keys: list[str], depths: dict[str, int], edges: dict) -> dict[str, float]:
     """y per box: right to left, each column ordered by the mean row of what it feeds; then
     left to right, each box centred on what feeds it (order kept, no overlaps)."""
     after = {k: [] for k in keys}
@@ -159,16 +161,16 @@ def _rows(keys: list[str], tiers: dict[str, int], edges: dict) -> dict[str, floa
         before[b].append(a)
     columns: dict[int, list[str]] = {}
     for key in keys:
-        columns.setdefault(tiers[key], []).append(key)
+        columns.setdefault(depths[key], []).append(key)
     y: dict[str, float] = {}
-    for tier in sorted(columns):
-        wanted = {k: _mean([y[n] for n in after[k] if n in y], HEADER_H) for k in columns[tier]}
-        order = sorted(columns[tier], key=lambda k: (k.startswith("tier"), wanted[k], k))
-        columns[tier] = order
+    for depth in sorted(columns):
+        wanted = {k: _mean([y[n] for n in after[k] if n in y], HEADER_H) for k in columns[depth]}
+        order = sorted(columns[depth], key=lambda k: (k.startswith(COLLAPSED), wanted[k], k))
+        columns[depth] = order
         _stack(order, wanted, y)
-    for tier in sorted(columns, reverse=True):
-        wanted = {k: _mean([y[n] for n in before[k]], y[k]) for k in columns[tier]}
-        _stack(columns[tier], wanted, y)
+    for depth in sorted(columns, reverse=True):
+        wanted = {k: _mean([y[n] for n in before[k]], y[k]) for k in columns[depth]}
+        _stack(columns[depth], wanted, y)
     return y
 
 
@@ -184,9 +186,9 @@ def _stack(order: list[str], wanted: dict[str, float], y: dict[str, float]) -> N
 
 
 def _box(data: PackInput, upstream: Upstream, key: str, x: float, y: float, keys, records) -> Box:
-    if key.startswith("tier"):
+    if key.startswith(COLLAPSED):
         members = [n for n, k in keys.items() if k == key]
-        text = f"{len(members)} more in tier {key[4:]}"
+        text = f"{len(members)} more at depth {key.removeprefix(COLLAPSED)}"
         tip = "not on an exposed chain; listed in steps.csv"
         return Box(
             key, text, "collapsed: no exposed chain", tip, x, y, COLLAPSED_FILL, NODE_BORDER, 1

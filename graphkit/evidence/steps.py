@@ -20,7 +20,7 @@ if TYPE_CHECKING:
 
 UNMAPPED = "UNMAPPED"
 STEP_COLUMNS = [
-    "step", "tier", "supplier_id", "supplier_kind", "supplier_name", "supplier_address",
+    "step", "depth", "supplier_id", "supplier_kind", "supplier_name", "supplier_address",
     "supplier_country", "supplier_province", "supplier_screening", "supplier_sector",
     "supplier_risk_sector", "supplier_source_score", "receiver_id", "receiver_kind",
     "receiver_name", "link_kind", "item", "share", "share_given", "confidence", "documents",
@@ -35,7 +35,7 @@ def steps_table(data: PackInput, upstream: Upstream) -> pd.DataFrame:
     table = pd.concat([_links(data, upstream), _unmapped(data, upstream)], ignore_index=True)
     table["_gap"] = table["link_kind"] == UNMAPPED
     table = table.sort_values(
-        ["tier", "receiver_id", "_gap", "supplier_id"],
+        ["depth", "receiver_id", "_gap", "supplier_id"],
         ascending=[False, True, True, True],
         kind="stable",
     )
@@ -52,7 +52,7 @@ def _links(data: PackInput, upstream: Upstream) -> pd.DataFrame:
     link = data.bundle.edges.iloc[graph.edge_row[edges]].reset_index(drop=True)
     frame = pd.DataFrame(
         {
-            "tier": [upstream.tier[int(u)] for u in graph.src[edges]],
+            "depth": [upstream.depth[int(u)] for u in graph.src[edges]],
             "link_kind": link["kind"],
             "item": link["item"],
             "share": graph.share[edges],
@@ -104,12 +104,12 @@ def _unmapped(data: PackInput, upstream: Upstream) -> pd.DataFrame:
     import pandas as pd
 
     gaps = pd.DataFrame(
-        unmapped_rows(upstream, data.table["name"]), columns=["id", "unmapped", "tier"]
+        unmapped_rows(upstream, data.table["name"]), columns=["id", "unmapped", "depth"]
     )
     receivers = _receiver_columns(data).reindex(gaps["id"]).reset_index(drop=True)
     frame = pd.DataFrame(
         {
-            "tier": gaps["tier"] + 1,
+            "depth": gaps["depth"] + 1,
             "supplier_id": "",
             "link_kind": UNMAPPED,
             "item": gaps["unmapped"].map(unmapped_text),

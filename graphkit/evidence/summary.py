@@ -35,7 +35,7 @@ METHOD = (
     "seafood and IT services), or an analyst's explicit exposure, or a sanctions-list match. "
     "Propagation carries the scores along the flow of goods. A maker of a part whose bill of "
     "materials is listed passes on only its own labour; the listed parts carry the rest. "
-    "Tier N means N links on the longest chain from a party or part to the product. The "
+    "Depth N means N links on the longest chain from a party or part to the product. The "
     "clearance plan is a minimum cut: the cheapest set of links whose removal leaves no chain "
     "from the sources to the product (each link costs 1 + its share of the receiver's inputs + "
     "the fraction of buyer-facing products it feeds), checked by re-running the engine "
@@ -74,7 +74,7 @@ def summary_context(data: PackInput, upstream: Upstream, plan: Plan, layout: Flo
             "parts": len(upstream.nodes) - suppliers,
             "links": inputs,
             "exposed_links": int(upstream.exposed_edges.sum()),
-            "tiers": max(upstream.tier.values(), default=0),
+            "depth": max(upstream.depth.values(), default=0),
         },
         "flow_note": layout.note,
         "paths": [_path_record(data, path) for path in data.paths],  # data has .table
@@ -132,7 +132,7 @@ def _sources(data: PackInput, upstream: Upstream) -> list[dict[str, Any]]:
                     "address": record["address"],
                     "country": record["country"],
                     "score": float(data.source_array[node]),
-                    "tier": upstream.tier[node],
+                    "depth": upstream.depth[node],
                     "evidence": data.evidence.get(node_id, ""),
                 }
             )
@@ -217,7 +217,7 @@ def _md_head(c: dict) -> list[str]:
         "",
         "## Upstream",
         "",
-        f"{up['parties']} parties and {up['parts']} parts in {up['tiers']} tier(s), "
+        f"{up['parties']} parties and {up['parts']} parts, {up['depth']} link(s) deep, "
         f"{up['links']} links, of which {up['exposed_links']} lie on exposed chains. The flow "
         "chart is flow.svg (flow.png); every link is in steps.csv.",
         *(["", _md(c["flow_note"])] if c["flow_note"] else []),
@@ -241,7 +241,7 @@ def _md_chains(c: dict) -> list[str]:
 def _md_sources(c: dict) -> list[str]:
     rows = [
         f"- {_md(s['name'])} ({_code(s['id'])}), {_md(s['address'])}, {_md(s['country'])}: "
-        f"score {s['score']:.3f}, tier {s['tier']}; {_md(s['evidence'])}"
+        f"score {s['score']:.3f}, depth {s['depth']}; {_md(s['evidence'])}"
         for s in c["sources"]
     ]
     return ["", "## Sources upstream", "", *(rows or ["- none"])]
@@ -267,7 +267,7 @@ def _md_lists(c: dict) -> list[str]:
 def _md_unmapped(c: dict) -> list[str]:
     lines = ["", "## Not mapped", ""]
     lines += [
-        f"- {_md(u['name'] or u['id'])} ({_code(u['id'])}), tier {u['tier']}: {u['text']}"
+        f"- {_md(u['name'] or u['id'])} ({_code(u['id'])}), depth {u['depth']}: {u['text']}"
         for u in c["unmapped"]
     ] or ["- every input is mapped"]
     lines += ["", f"### Map next ({_md(c['map_next_basis'])})", ""]

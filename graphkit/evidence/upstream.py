@@ -1,10 +1,11 @@
-"""A product's mapped upstream: every party and part whose goods flow into it, by tier.
+"""A product's mapped upstream: every party and part whose goods flow into it, by depth.
 
 The bill-of-materials rule of the engine applies: a MAKES edge into a part whose inputs are
 listed carries only the maker's own labour, so the maker is upstream but what the maker buys
-is not (the listed parts carry it). Tier = links on the longest chain from the node to the
-product (the product is tier 0, its direct inputs tier 1), so every link runs from a higher
-tier to a lower one except inside a trading loop.
+is not (the listed parts carry it). Depth = links on the longest chain from the node to the
+product (the product is at depth 0, its direct inputs at depth 1), so every link runs from a
+greater depth to a smaller one except inside a trading loop. (Not the engine's ``tier``, which
+counts links from the nearest source.)
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ class Upstream:
     target: int
     nodes: np.ndarray  # node positions, the product included
     edges: np.ndarray  # edge positions (into the graph's source-sorted arrays)
-    tier: dict[int, int]  # node position -> tier
+    depth: dict[int, int]  # node position -> links on the longest chain to the product
     exposed_edges: np.ndarray  # bool per entry of ``edges``: on a chain from a source
 
     @property
@@ -58,11 +59,11 @@ def product_upstream(
     nodes = np.union1d(np.flatnonzero(carried), graph.src[edges])
     carry_value = np.where(graph.own[edges], s[graph.src[edges]], reach[graph.src[edges]])
     exposed = (carry_value > 0) & (graph.confidence[edges] > 0)
-    tier = _tiers(graph, target, nodes, edges)
-    return Upstream(graph, target, nodes, edges, tier, exposed)
+    depth = _depths(graph, target, nodes, edges)
+    return Upstream(graph, target, nodes, edges, depth, exposed)
 
 
-def _tiers(graph: IndexedGraph, target: int, nodes: np.ndarray, edges: np.ndarray):
+def _depths(graph: IndexedGraph, target: int, nodes: np.ndarray, edges: np.ndarray):
     """Longest chain (in links) from each node to the target; a loop counts as one node."""
     import networkx as nx
 
@@ -101,5 +102,7 @@ def unmapped_rows(upstream: Upstream, names: pd.Series) -> list[dict]:
         if gap > 0:
             node_id = str(graph.ids[node])
             name = names.get(node_id, "")
-            rows.append({"id": node_id, "name": name, "unmapped": gap, "tier": upstream.tier[node]})
-    return sorted(rows, key=lambda r: (-r["tier"], r["id"]))
+            rows.append(
+                {"id": node_id, "name": name, "unmapped": gap, "depth": upstream.depth[node]}
+            )
+    return sorted(rows, key=lambda r: (-r["depth"], r["id"]))

@@ -15,7 +15,6 @@ evidence: the gazetteer only holds places.
 
 from __future__ import annotations
 
-import csv
 import dataclasses
 import gc
 import re
@@ -23,7 +22,8 @@ import unicodedata
 from collections import defaultdict
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib.resources import files
+
+from graphkit.package_data import read_csv, read_rows, read_text
 
 DEFAULT_SCOPE: frozenset[str] = frozenset({"liaoning", "jilin", "north_korea"})
 #: below this confidence an address is never in scope
@@ -192,7 +192,7 @@ class Signal:
 
 
 @dataclass(frozen=True, slots=True)
-class Resolution:
+class PlaceResolution:
     """Where an address is: province (or country name), ISO country, scope, confidence, evidence."""
 
     province: str
@@ -305,17 +305,6 @@ def is_valid_uscc(code: str) -> bool:
 # --- gazetteer -----------------------------------------------------------------------------
 
 
-def _read(name: str) -> list[dict[str, str]]:
-    with files("graphkit").joinpath("data", name).open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _rows(name: str) -> list[list[str]]:
-    """A large table's rows without its header, as plain lists (faster than dicts)."""
-    with files("graphkit").joinpath("data", name).open(encoding="utf-8") as handle:
-        return list(csv.reader(handle))[1:]
-
-
 class Gazetteer:
     """All names, codes and numbers the resolver knows, indexed for fast lookup."""
 
@@ -352,12 +341,12 @@ class Gazetteer:
         self._load_townships()
         self._load_world()
         self.cjk_lengths = _lengths_by_first_char(self.cjk)
-        text = files("graphkit").joinpath("data", "common_words.txt").read_text("utf-8")
+        text = read_text("common_words.txt")
         self.common_words = frozenset(text.split())
 
     # locations ---------------------------------------------------------------------------
     def _load_provinces(self) -> None:
-        for row in _read("provinces.csv"):
+        for row in read_csv("provinces.csv"):
             key = row["code"][:2]
             self.locations[key] = Location(key, row["name_en"], row["country"])
             self.iso[row["iso"].lower()] = key
@@ -369,11 +358,11 @@ class Gazetteer:
                 self.latin[squash(name)].append(entry)
 
     def _load_regions(self) -> None:
-        for row in _read("regions.csv"):
+        for row in read_csv("regions.csv"):
             self.locations[row["key"]] = Location(row["key"], row["name"], row["country"])
 
     def _load_countries(self) -> None:
-        for row in _read("countries.csv"):
+        for row in read_csv("countries.csv"):
             iso = row["iso"]
             key = row["region"] or iso
             self.locations.setdefault(key, Location(key, row["name"], iso))
@@ -404,7 +393,7 @@ class Gazetteer:
         """
         states, shared = [], {}
         latin, cjk, locations = self.latin, self.cjk, self.locations
-        for key, words, target, kind, weight, name in _rows("world.csv"):
+        for key, words, target, kind, weight, name in read_rows("world.csv"):
             if kind == "state_code":
                 states.append(key)
                 continue
@@ -434,7 +423,7 @@ class Gazetteer:
 
     def _load_townships(self) -> None:
         """Towns, townships and sub-districts (镇/乡/街道), by their full names only."""
-        rows = _rows("townships.csv")
+        rows = read_rows("townships.csv")
         provinces: dict[str, set[str]] = defaultdict(set)
         for code, _county, name in rows:
             provinces[name].add(code[:2])
@@ -453,7 +442,7 @@ class Gazetteer:
         Romanisation, with its suffix (-guyok, -gun, -si, -do or District, County, City);
         the bare name too where no Chinese place is spelt the same.
         """
-        for row in _read("nk_places.csv"):
+        for row in read_csv("nk_places.csv"):
             level = row["level"]
             weight = BASE_WEIGHT[NK_LEVEL[level]] * float(row["weight"])
             entry = Entry("north_korea", "", NK_LEVEL[level], level, weight)
@@ -479,7 +468,7 @@ class Gazetteer:
     # names -------------------------------------------------------------------------------
     def _load_divisions(self) -> None:
         minor_short: dict[str, list[Entry]] = defaultdict(list)
-        for row in _read("divisions.csv"):
+        for row in read_csv("divisions.csv"):
             level = "city" if row["level"] == "prefecture" else row["level"]
             code, province = row["code"], row["code"][:2]
             if level == "province":
@@ -513,18 +502,18 @@ class Gazetteer:
                     entries.extend(e for e in minor[key] if e not in entries)
 
     def _load_prefecture_codes(self) -> None:
-        for row in _read("prefecture_codes.csv"):
+        for row in read_csv("prefecture_codes.csv"):
             self.postal_prefecture[row["postal_prefix"]] = row["code"]
             self.phone[row["phone_code"].lstrip("0")] = row["code"]
             entry = Entry(row["code"][:2], row["code"], "city", "city", BASE_WEIGHT["city"])
             key = squash(row["name_en"])
             if entry not in self.latin[key]:
                 self.latin[key].append(entry)
-        for row in _read("phone_codes_other.csv"):
+        for row in read_csv("phone_codes_other.csv"):
             self.phone[row["phone_code"].lstrip("0")] = row["code"]
 
     def _load_names(self, filename: str) -> None:
-        for row in _read(filename):
+        for row in read_csv(filename):
             location = self.location_of(row["target"])
             level = "city" if row["kind"] not in ("province", "country") else "province"
             weight = BASE_WEIGHT[level] * float(row["weight"])
@@ -937,13 +926,15 @@ def resolve_address(
     country: str | None = None,
     scope: frozenset[str] = DEFAULT_SCOPE,
     province: str | None = None,
-) -> Resolution:
+) -> PlaceResolution:
     """Resolve an address (plus optional country and province columns) to a location."""
     return _resolve_cached(text or "", country or "", province or "", frozenset(scope))
 
 
 @lru_cache(maxsize=200_000)
-def _resolve_cached(text: str, country: str, province: str, scope: frozenset[str]) -> Resolution:
+def _resolve_cached(
+    text: str, country: str, province: str, scope: frozenset[str]
+) -> PlaceResolution:
     telling = tuple(part for _, part in _segments(text) if _segment_mentions(part))
     return _resolve_segments(telling, country, province, scope)
 
@@ -951,7 +942,7 @@ def _resolve_cached(text: str, country: str, province: str, scope: frozenset[str
 @lru_cache(maxsize=200_000)
 def _resolve_segments(
     parts: tuple[str, ...], country: str, province: str, scope: frozenset[str]
-) -> Resolution:
+) -> PlaceResolution:
     """Resolve the segments that hold signals: "Bldg 7, Dandong" and "Bldg 9, Dandong" agree."""
     gaz = gazetteer()
     found = [(0, m) for part in parts for m in _segment_mentions(part)]
@@ -1027,7 +1018,7 @@ def _compatible(other: Mention, mention: Mention, gaz: Gazetteer) -> bool:
     return any(gaz.locations[loc].country in countries for loc in mention.locations)
 
 
-def decide(mentions: list[Mention], scope: frozenset[str], gaz: Gazetteer) -> Resolution:
+def decide(mentions: list[Mention], scope: frozenset[str], gaz: Gazetteer) -> PlaceResolution:
     """Pick the best supported location, say whether a rival reading is close, mark agreement."""
     ignored = _ignored(mentions, gaz)
     counted = [m for n, m in enumerate(mentions) if n not in ignored]
@@ -1048,7 +1039,7 @@ def decide(mentions: list[Mention], scope: frozenset[str], gaz: Gazetteer) -> Re
             support[location] += mention.weight * mention.shares[location]
         prominent[mention.primary] += 1
     if not support:
-        return Resolution("", "", False, 0.0, _signals(mentions, None, None, ignored, gaz))
+        return PlaceResolution("", "", False, 0.0, _signals(mentions, None, None, ignored, gaz))
 
     places = gaz.locations
     totals = {
@@ -1079,7 +1070,9 @@ def decide(mentions: list[Mention], scope: frozenset[str], gaz: Gazetteer) -> Re
     place = gaz.locations[winner]
     in_scope = place.scope_key in scope and confidence >= MIN_CONFIDENCE
     signals = _signals(mentions, winner, rival if ambiguous else None, ignored, gaz)
-    return Resolution(place.name, place.country, in_scope, round(confidence, 3), signals, ambiguous)
+    return PlaceResolution(
+        place.name, place.country, in_scope, round(confidence, 3), signals, ambiguous
+    )
 
 
 def _street_hint(mention: Mention) -> Mention:

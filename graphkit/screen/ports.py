@@ -11,12 +11,12 @@ brief; UN/LOCODEs from the UNECE code list for China) and graphkit/data/nk_ports
 
 from __future__ import annotations
 
-import csv
 import re
 import unicodedata
 from dataclasses import dataclass
 from functools import cache
-from importlib import resources
+
+from graphkit.package_data import read_csv
 
 _NOT_WORD = re.compile(r"[^0-9a-z\u4e00-\u9fff]+")
 
@@ -39,10 +39,9 @@ def _aliases() -> list[tuple[str, str, str]]:
     """(alias in comparable form, port, province), longest alias first."""
     rows = []
     for name in ("liaoning_ports.csv", "nk_ports.csv"):
-        text = (resources.files("graphkit") / "data" / name).read_text("utf-8")
         rows += [
             (_comparable(alias), row["port"], row["province"])
-            for row in csv.DictReader(text.splitlines())
+            for row in read_csv(name)
             for alias in row["aliases"].split(";")
         ]
     return sorted(rows, key=lambda r: len(r[0]), reverse=True)

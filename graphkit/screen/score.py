@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from graphkit.columns import first_positions, row_codes
 from graphkit.screen.geo import (
     DEFAULT_SCOPE,
-    Resolution,
+    PlaceResolution,
     format_evidence,
     name_place,
     resolve_address,
@@ -163,13 +163,13 @@ def _name_row(name: str, scope: frozenset[str]) -> tuple:
     return (place.province, place.country, True, NAME_CONFIDENCE, str(place))
 
 
-def _silent(res: Resolution) -> bool:
+def _silent(res: PlaceResolution) -> bool:
     """The address says nothing below China: no place, or only the country China (or nothing)."""
     placed = any(s.agreed and s.kind not in COUNTRY_ONLY for s in res.evidence)
     return not placed and res.country in ("", "CN")
 
 
-def _place_row(res: Resolution, port_text: str, scope: frozenset[str]) -> tuple:
+def _place_row(res: PlaceResolution, port_text: str, scope: frozenset[str]) -> tuple:
     """A resolution as table cells, with the record's own evidence where the address is silent,
     and whether the company name may still speak (no port, address silent).
 
@@ -193,7 +193,7 @@ def _place_row(res: Resolution, port_text: str, scope: frozenset[str]) -> tuple:
     return (*row, _silent(res))
 
 
-def _with_port(row: tuple, res: Resolution, port: PortSignal, scope: frozenset[str]) -> tuple:
+def _with_port(row: tuple, res: PlaceResolution, port: PortSignal, scope: frozenset[str]) -> tuple:
     if port.province == "North Korea" and "north_korea" in scope:
         if res.province == "North Korea":
             return row[:4] + (_joined(row[4], f"{port.evidence} agreed"), row[5])

@@ -11,10 +11,10 @@ import csv
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from importlib.resources import files
 from pathlib import Path
 
 from graphkit.errors import InvalidInput, Problem
+from graphkit.package_data import read_csv
 
 SECTORS = ("apparel_ppe", "electronics", "seafood", "it_services", "machinery", "other", "unknown")
 SECTOR_ALIASES = {
@@ -43,20 +43,15 @@ class SectorMatch:
     matched: str
 
 
-def _read(name: str) -> list[dict[str, str]]:
-    with files("graphkit").joinpath("data", name).open(encoding="utf-8") as handle:
-        return list(csv.DictReader(handle))
-
-
 @lru_cache(maxsize=1)
 def hs_rules() -> dict[str, str]:
-    return {row["hs_prefix"]: row["sector"] for row in _read("sector_hs.csv")}
+    return {row["hs_prefix"]: row["sector"] for row in read_csv("sector_hs.csv")}
 
 
 @lru_cache(maxsize=1)
 def keyword_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
     """One regex over every keyword (longest first), and keyword -> sector."""
-    sectors = {row["keyword"].lower(): row["sector"] for row in _read("sector_keywords.csv")}
+    sectors = {row["keyword"].lower(): row["sector"] for row in read_csv("sector_keywords.csv")}
     alternatives = []
     for word in sorted(sectors, key=len, reverse=True):
         escaped = re.escape(word)
@@ -66,7 +61,7 @@ def keyword_pattern() -> tuple[re.Pattern[str], dict[str, str]]:
 
 @lru_cache(maxsize=1)
 def default_factors() -> dict[str, float]:
-    return {row["sector"]: float(row["factor"]) for row in _read("sector_factors.csv")}
+    return {row["sector"]: float(row["factor"]) for row in read_csv("sector_factors.csv")}
 
 
 def load_factors(path: str | Path | None = None) -> dict[str, float]:

@@ -20,7 +20,7 @@ from importlib.abc import Traversable
 from pathlib import Path
 from typing import Any
 
-from graphkit.errors import GraphError
+from graphkit.errors import GraphError, UnknownName
 
 QUERIES = "queries"
 SUFFIX = ".cypher"
@@ -80,11 +80,11 @@ class Param:
         try:
             value = int(raw) if self.type == "int" else float(raw)
         except ValueError:
-            raise GraphError(f"parameter {self.name} must be {self.type}, got {raw!r}") from None
+            raise UnknownName(f"parameter {self.name} must be {self.type}, got {raw!r}") from None
         if self.type == "int" and not 0 <= value <= MAX_INT:
-            raise GraphError(f"parameter {self.name} must be from 0 to {MAX_INT}, got {raw}")
+            raise UnknownName(f"parameter {self.name} must be from 0 to {MAX_INT}, got {raw}")
         if self.type == "float" and not math.isfinite(value):
-            raise GraphError(f"parameter {self.name} must be a finite number, got {raw!r}")
+            raise UnknownName(f"parameter {self.name} must be a finite number, got {raw!r}")
         return value
 
 
@@ -107,17 +107,20 @@ def query_purpose(name: str) -> str:
 
 
 def bind_query(name: str, given: dict[str, str]) -> tuple[str, dict[str, Any]]:
-    """The statement and converted parameters of analyst query `name`; defaults filled in."""
+    """The statement and converted parameters of analyst query `name`; defaults filled in.
+
+    An unknown query or parameter, a missing one or a bad value is UnknownName (exit 2).
+    """
     if name not in query_names():
-        raise GraphError(f"unknown query {name!r}; available: {', '.join(query_names())}")
+        raise UnknownName(f"unknown query {name!r}; available: {', '.join(query_names())}")
     params = {p.name: p for p in query_params(name)}
     unknown = sorted(set(given) - set(params))
     if unknown:
-        raise GraphError(
+        raise UnknownName(
             f"query {name} has no parameter {', '.join(unknown)}; it takes {', '.join(params)}"
         )
     missing = [p for p in params.values() if p.name not in given and p.default is None]
     if missing:
-        raise GraphError(f"query {name} needs --param {missing[0].name}=...  ({missing[0].type})")
+        raise UnknownName(f"query {name} needs --param {missing[0].name}=...  ({missing[0].type})")
     values = {p.name: p.convert(given.get(p.name, p.default)) for p in params.values()}
     return statement(f"{QUERIES}/{name}"), values
