@@ -177,7 +177,7 @@ def _share_rows(graph, nodes, local, ends) -> np.ndarray:
 
 def _schedule_position(graph: IndexedGraph) -> np.ndarray:
     """Each node's place in the engine's topological order of loops (``graph.rounds``)."""
-    order = graph.rounds.order
+    order = np.concatenate([nodes for nodes, _, _ in graph.rounds.rounds] or [np.zeros(0, int)])
     position = np.empty(graph.n, dtype=np.int64)
     position[order] = np.arange(len(order))
     return position
