@@ -2,7 +2,7 @@
 mode, top paths and per-source contributions, the one-pass methods against the per-target
 ones they replace, in the same run.
 
-    PYTHONPATH=. python benchmarks/depth.py [--nodes 200000] [--timeout 120] [--k 5]
+    PYTHONPATH=. python benchmarks/depth.py [--nodes 200000] [--timeout 120] [--k 5] [--phases ...]
 
 Every (graph, phase, method) runs in its own process, killed after ``--timeout`` seconds
 (shown as "> timeout"); seconds are wall-clock, after the graph is built and
@@ -13,7 +13,9 @@ indexed, and after a warm-up run of the same phase on a 300-node graph of the sa
 - ring: suppliers i -> i+1 mod n (share 0.5) and a chord i -> i+37 from every 50th node
   (share 0.3), confidences 0.9-1, ten sources, ten buyers hanging off the ring.
 
-Phases: ``modes`` (the engine: reach, share, path and tiers), ``paths`` (top-k per
+Phases: ``modes`` (the engine: reach, share, path and tiers, with the loop schedule they
+share), ``modes and paths`` (the engine, then the one-pass top paths: what ``propagate`` with
+paths costs), ``paths`` (top-k per
 buyer-facing node: ``explain.paths_into`` per target, Yen's algorithm on networkx, against
 ``propagation.paths.top_paths_all``), per-source parts for every buyer-facing node:
 ``contributions.per_source`` without its pair budget against
@@ -35,6 +37,7 @@ import pandas as pd
 GRAPHS = ("chain", "ring")
 PHASES = {
     "modes": ("engine",),
+    "modes and paths": ("engine, then top paths",),
     "paths": ("per target (Yen)", "one pass"),
     "share and path parts": ("per_source", "backward blocks"),
     "reach parts": ("per_source", "reach alone on copies"),
@@ -94,6 +97,10 @@ def _modes(bundle, graph, s, targets, k):
     return {m: float(scores[m][targets].max()) for m in ("reach", "share", "path")}
 
 
+def _modes_and_paths(bundle, graph, s, targets, k):
+    return _modes(bundle, graph, s, targets, k) | _paths_one_pass(bundle, graph, s, targets, k)
+
+
 def _paths_yen(bundle, graph, s, targets, k):
     from graphkit.explain import paths_into
 
@@ -133,6 +140,7 @@ def _source_parts(*modes):
 
 PHASE_RUNNERS = {
     ("modes", "engine"): _modes,
+    ("modes and paths", "engine, then top paths"): _modes_and_paths,
     ("paths", "per target (Yen)"): _paths_yen,
     ("paths", "one pass"): _paths_one_pass,
     ("share and path parts", "per_source"): _per_source("share", "path"),
@@ -159,6 +167,7 @@ def main() -> None:
     parser.add_argument("--nodes", type=int, default=200_000)
     parser.add_argument("--timeout", type=float, default=120.0)
     parser.add_argument("--k", type=int, default=5)
+    parser.add_argument("--phases", nargs="+", choices=list(PHASES), default=list(PHASES))
     parser.add_argument("--one", nargs=3, metavar=("GRAPH", "PHASE", "METHOD"))
     args = parser.parse_args()
     if args.one:
@@ -168,8 +177,8 @@ def main() -> None:
     print(f"| graph ({args.nodes:,} nodes) | phase | method | time |")
     print("|---|---|---|---|")
     for shape in GRAPHS:
-        for phase, methods in PHASES.items():
-            for method in methods:
+        for phase in args.phases:
+            for method in PHASES[phase]:
                 result = measure(shape, args.nodes, phase, method, args.k, args.timeout)
                 print(f"| {shape} | {phase} | {method} | {result} |", flush=True)
 

@@ -18,6 +18,8 @@ a loop are solved together (``_solve_loop_block``).
 
 from __future__ import annotations
 
+import math
+import operator
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -58,20 +60,80 @@ def _in_rounds(graph, term, own_score, agg, mode, tol, max_iter) -> np.ndarray:
     nodes on loops released in a round are solved together, from the inputs that arrived
     from earlier rounds: a linear solve for ``sum`` (``solve_loops``), the least fixpoint
     for noisy-OR and max (``_loop_fixpoint``). The accumulator is in log space for noisy-OR.
-    Edges that carry nothing in this mode (weight 0) add nothing in any of the three.
+    Edges that carry nothing in this mode (weight 0) add nothing in any of the three. Runs
+    of thin rounds (a deep graph's) go node by node in plain Python (``_thin_rounds``), the
+    same sums in the same order without an array step per round.
     """
     weight, schedule = mode_weight(graph, agg), graph.rounds
     src, dst, w = schedule.cross_src, schedule.cross_dst, weight[schedule.cross]
     value = np.zeros(graph.n)
     acc = _to_acc(fixed_terms(graph, term, own_score, agg), agg)
+    nodes_at, looped_at = schedule.round_starts, schedule.looped_starts
+    edges_at = schedule.edge_starts
     with np.errstate(divide="ignore", invalid="ignore"):
-        for nodes, looped, edges in schedule.rounds:
-            value[nodes] = _from_acc(acc[nodes], agg)
-            if len(looped):
-                block = (graph, weight, looped, acc[looped], agg, mode, tol, max_iter)
-                value[looped] = _solve_loop_block(*block)
-            _push(acc, dst[edges], w[edges] * value[src[edges]], agg)
+        for first, last, thin in _segments(schedule):
+            if thin:
+                edges = slice(edges_at[first], edges_at[last])
+                nodes = schedule.order[nodes_at[first] : nodes_at[last]]
+                _thin_rounds(acc, value, nodes, src[edges], dst[edges], w[edges], agg)
+                continue
+            for r in range(first, last):
+                nodes = schedule.order[nodes_at[r] : nodes_at[r + 1]]
+                looped = schedule.looped_order[looped_at[r] : looped_at[r + 1]]
+                edges = slice(edges_at[r], edges_at[r + 1])
+                value[nodes] = _from_acc(acc[nodes], agg)
+                if len(looped):
+                    block = (graph, weight, looped, acc[looped], agg, mode, tol, max_iter)
+                    value[looped] = _solve_loop_block(*block)
+                _push(acc, dst[edges], w[edges] * value[src[edges]], agg)
     return np.clip(value, 0.0, 1.0)
+
+
+#: a round of at most this many nodes, none on a loop, with at most THIN_EDGES out-edges, is
+#: thin: evaluated in plain Python, where an array step would cost more than the work
+THIN_NODES = 8
+THIN_EDGES = 64
+
+
+def _segments(schedule) -> list[tuple[int, int, bool]]:
+    """The rounds as maximal runs (first, last + 1, thin) of thin or of other rounds."""
+    thin = (np.diff(schedule.round_starts) <= THIN_NODES) & (np.diff(schedule.looped_starts) == 0)
+    thin &= np.diff(schedule.edge_starts) <= THIN_EDGES
+    bounds = [0, *(np.flatnonzero(thin[1:] != thin[:-1]) + 1).tolist(), len(thin)]
+    return [(a, b, bool(thin[a])) for a, b in zip(bounds, bounds[1:]) if b > a]
+
+
+def _noisy_or_push(current: float, carried: float) -> float:
+    return current + (math.log1p(-carried) if carried < 1.0 else -math.inf)
+
+
+#: per aggregation: a node's value from its accumulator, and the accumulator after an input
+SCALAR = {
+    "noisy_or": (lambda acc: 0.0 - math.expm1(acc), _noisy_or_push),
+    "sum": (float, operator.add),
+    "max": (float, max),
+}
+
+
+def _thin_rounds(acc, value, nodes, src, dst, weight, agg) -> None:
+    """Consecutive rounds without loops, node by node in topological order: each node's value
+    from its accumulator, then its out-edges (``src`` .. ``weight``, by source in that order)
+    pushed, exactly as the array steps would (same operations, same order)."""
+    read, push = SCALAR[agg]
+    src, dst, weight = src.tolist(), dst.tolist(), weight.tolist()
+    local: dict[int, float] = {}
+    found, edge, n_edges = [], 0, len(src)
+    for node in nodes.tolist():
+        own = read(local[node] if node in local else acc[node])
+        found.append(own)
+        while edge < n_edges and src[edge] == node:
+            target = dst[edge]
+            current = local[target] if target in local else float(acc[target])
+            local[target] = push(current, weight[edge] * own)
+            edge += 1
+    value[nodes] = found
+    if local:
+        acc[np.fromiter(local, dtype=np.int64, count=len(local))] = list(local.values())
 
 
 def _push(acc: np.ndarray, keys: np.ndarray, values: np.ndarray, agg: str) -> None:
