@@ -68,8 +68,33 @@ def spreadsheet_safe(frame: pd.DataFrame) -> pd.DataFrame:
     """A copy of ``frame`` with every text cell and every header neutralised; numbers as
     they are."""
     text = frame.select_dtypes(include=["object", "string"]).columns
-    safe = frame.assign(**{column: frame[column].map(neutralise_formula) for column in text})
+    safe = frame.assign(**{column: neutralise_column(frame[column]) for column in text})
     return safe.set_axis([neutralise_formula(str(c)) for c in frame.columns], axis=1)
+
+
+def neutralise_column(values: pd.Series) -> pd.Series:
+    """``neutralise_formula`` over a column, matched at once in Arrow (a column that is not
+    all text goes cell by cell); only the cells that need it are copied."""
+    needs = _needs_escape(values)
+    if not needs.any():
+        return values
+    safe = values.copy()
+    safe[needs] = "'" + values[needs].astype(str)
+    return safe
+
+
+def _needs_escape(values: pd.Series):
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    try:
+        text = pa.array(values.to_numpy(object), type=pa.string(), from_pandas=True)
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return values.map(lambda v: isinstance(v, str) and bool(_NEEDS_ESCAPE.match(v))).to_numpy(
+            bool
+        )
+    found = pc.match_substring_regex(text, _NEEDS_ESCAPE.pattern).fill_null(False)
+    return found.to_numpy(zero_copy_only=False)
 
 
 def write_csv(frame: pd.DataFrame, path: str | Path, float_format: str | None = None) -> None:
