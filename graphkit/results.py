@@ -117,7 +117,7 @@ def safe_csv(frame: pd.DataFrame, path: Path) -> None:
     """A table as CSV that spreadsheets cannot execute (the one table writer)."""
     from graphkit.io.safe_csv import write_csv
 
-    write_csv(frame, path, float_format="%.10g")
+    write_csv(frame, path, float_format="%.10g", quote_text=True)
 
 
 def write_json(data: Any, path: Path, compact: bool = False) -> None:
