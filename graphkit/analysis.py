@@ -6,7 +6,7 @@ scores, the paths of every exposed buyer-facing node and the bundle digest. Ever
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from graphkit.graph.index import IndexedGraph
     from graphkit.model import Bundle
     from graphkit.propagation import Exposure
+    from graphkit.propagation.paths import TopPaths
 
 #: a buyer-facing node whose score in a mode exceeds this is "exposed" in that mode
 EXPOSED_ABOVE = 1e-12
@@ -41,7 +42,7 @@ class Analysis:
     graph: IndexedGraph
     screening: pd.DataFrame  # screen_nodes output, indexed by node id
     exposure: Exposure
-    paths: dict[str, list[ExposurePath]]  # exposed buyer-facing node id -> its top paths
+    paths: Mapping[str, list[ExposurePath]]  # exposed buyer-facing node id -> top paths
     digest: str
     k: int
     priors: pd.DataFrame | None = None
@@ -141,17 +142,17 @@ def _explained(table: pd.DataFrame) -> list[str]:
     return list(facing.sort_values(ascending=False, kind="stable").index)
 
 
-def top_paths_of(analysis: Analysis, targets: list[str]) -> dict[str, list[ExposurePath]]:
+def top_paths_of(analysis: Analysis, targets: list[str]) -> TopPaths:
     """The top-k paths into each target, all in one pass over the analysis's graph
-    (``graphkit.propagation.paths``; equal to Yen's search per target, ``explain.top_paths``)."""
+    (``graphkit.propagation.paths``; equal to Yen's search per target, ``explain.top_paths``),
+    as a mapping that makes a target's ExposurePaths when asked."""
     from graphkit.graph.index import score_array
-    from graphkit.propagation.paths import as_exposure_paths, top_paths_all
+    from graphkit.propagation.paths import TopPaths, top_paths_all
 
     graph = analysis.graph
     s = score_array(graph, analysis.table["source_score"])
     table = top_paths_all(graph, s, graph.ids.get_indexer(targets), analysis.k)
-    found = as_exposure_paths(table, analysis.edge_facts, analysis.evidence.to_dict())
-    return {t: found.get(t, []) for t in targets}
+    return TopPaths(table, analysis.edge_facts, analysis.evidence.to_dict(), targets)
 
 
 @contextmanager

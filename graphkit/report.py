@@ -17,6 +17,7 @@ from graphkit.errors import Problem
 if TYPE_CHECKING:
     from graphkit.analysis import Analysis
     from graphkit.model import Bundle
+    from graphkit.propagation.paths import TopPaths
 
 
 CAUTION = (
@@ -71,7 +72,7 @@ class ReportInput:
         return self.analysis.table
 
     @property
-    def paths(self) -> dict[str, list[Any]]:
+    def paths(self) -> TopPaths:
         return self.analysis.paths
 
     @property
@@ -127,14 +128,20 @@ def _by_tier(exposed: pd.DataFrame) -> dict[str, int]:
 
 
 def _sources_reaching(data: ReportInput) -> set[str]:
-    return {path.source for paths in data.paths.values() for path in paths}
+    return set(_products_reached(data))
+
+
+def _products_reached(data: ReportInput) -> dict[str, int]:
+    """Per source on some top path: how many explained products it reaches (read from the
+    path table's columns, not path objects)."""
+    paths = data.paths
+    pairs = pd.DataFrame({"target": paths.table.target, "source": paths.first_nodes()})
+    counts = pairs.drop_duplicates()["source"].value_counts(sort=False)
+    return dict(zip(paths.facts.ids[counts.index.to_numpy()].tolist(), counts.tolist()))
 
 
 def _top_sources(data: ReportInput, used: pd.DataFrame, k: int = 10) -> list[dict[str, Any]]:
-    counts: dict[str, int] = {}
-    for paths in data.paths.values():
-        for source in {p.source for p in paths}:
-            counts[source] = counts.get(source, 0) + 1
+    counts = _products_reached(data)
     names = data.table["name"]
     rows = [
         {
@@ -442,11 +449,7 @@ def render_products_page(analysis: Analysis, mode: str, views: dict[str, str]) -
     from graphkit import __version__
     from graphkit.render import script_json
 
-    table = analysis.table
-    names = table["name"].astype(str)
-    exposed = exposed_products(table, mode)
-    rows = [_product_row(rank, node, row, mode, names, analysis.paths.get(node, []), views)
-            for rank, (node, row) in enumerate(exposed.iterrows(), 1)]  # fmt: skip
+    data = products_data(analysis, mode, views)
     return (
         templates()
         .get_template("products.html.j2")
@@ -455,31 +458,53 @@ def render_products_page(analysis: Analysis, mode: str, views: dict[str, str]) -
             bundle_hash=analysis.digest,
             mode=mode,
             k=analysis.k,
-            total=len(rows),
+            total=len(data["products"]),
             caution=CAUTION,
             version=__version__,
-            data_json=Markup(script_json(rows)),
+            data_json=Markup(script_json(data)),
         )
     )
 
 
-def _product_row(rank, node, row, mode, names, paths, views) -> dict[str, Any]:
+def products_data(analysis: Analysis, mode: str, views: dict[str, str]) -> dict[str, list]:
+    """The products page's data, each thing once: ``nodes`` [id, name] (every exposed product
+    and every node on a top path), ``evidence`` (each distinct source evidence text) and
+    ``products`` [rank, node, score, reach, share, path, n_sources, view, paths], each path
+    [value, its nodes, its source's evidence] by position in those lists."""
+    import numpy as np
+
+    from graphkit.explain import EXPLICIT_EVIDENCE
+
+    table, paths = analysis.table, analysis.paths
+    exposed = exposed_products(table, mode)
+    graph_ids = paths.facts.ids
+    products = analysis.graph.ids.get_indexer(exposed.index)
+    used = np.unique(np.concatenate([products, paths.table.nodes]))
+    local = np.searchsorted(used, paths.table.nodes).tolist()
+    ids = graph_ids[used]
+    names = table["name"].reindex(ids).fillna("").astype(str).to_numpy(object)
+    texts = pd.Series(paths.sources()).map(paths.evidence).fillna(EXPLICIT_EVIDENCE)
+    codes, evidence = pd.factorize(texts.where(texts != "", EXPLICIT_EVIDENCE))
+    starts, values, codes = paths.table.starts.tolist(), paths.table.value.tolist(), codes.tolist()
+
+    def path_list(target: str) -> list[list[Any]]:
+        first, stop = paths.rows_of(target)
+        return [[values[i], local[starts[i] : starts[i + 1]], codes[i]] for i in range(first, stop)]
+
+    scores = {m: [_num(x) for x in exposed[m]] if m in exposed else [None] * len(exposed)
+              for m in (mode, "reach", "share", "path")}  # fmt: skip
+    counts = [_count(x) for x in exposed["n_sources"]]
+    rows = [
+        [rank, int(at), scores[mode][i], scores["reach"][i], scores["share"][i],
+         scores["path"][i], counts[i], views.get(node, ""), path_list(node)]
+        for i, (rank, node, at) in enumerate(
+            zip(range(1, len(exposed) + 1), exposed.index, np.searchsorted(used, products))
+        )
+    ]  # fmt: skip
     return {
-        "rank": rank,
-        "id": str(node),
-        "name": str(row.get("name", "") or node),
-        "score": _num(row.get(mode)),
-        **{m: _num(row.get(m)) for m in ("reach", "share", "path")},
-        "n_sources": _count(row.get("n_sources")),
-        "view": views.get(node, ""),
-        "paths": [
-            {
-                "value": float(p.value),
-                "chain": [names.get(n, "") or n for n in p.nodes],
-                "evidence": p.source_evidence,
-            }
-            for p in paths
-        ],
+        "nodes": [[i, n if n and n != i else ""] for i, n in zip(ids.tolist(), names.tolist())],
+        "evidence": list(evidence),
+        "products": rows,
     }
 
 

@@ -1,6 +1,8 @@
-"""The result files of a run, from its analysis: exposures.csv, contributions.csv, paths.json
-and paths.csv (the same paths, one row per hop), and run.json (parameters, every input with
-its SHA-256, timings)."""
+"""The result files of a run, from its analysis: exposures.csv (one row per node, with each
+source's evidence), contributions.csv, paths.json (each top path's source, value and nodes)
+and paths.csv (the same paths, one row per hop with the edge's facts and evidence), and
+run.json (parameters, every input with its SHA-256, timings). Nothing is written twice: a
+path's source evidence is the source's row in exposures.csv."""
 
 from __future__ import annotations
 
@@ -16,11 +18,12 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from graphkit.analysis import Analysis
+    from graphkit.propagation.paths import TopPaths
 
 RESULT_FILES = ("exposures.csv", "contributions.csv", "paths.json", "paths.csv", "run.json")
 PATH_COLUMNS = [
-    "target", "rank", "value", "source", "source_evidence", "hop", "from", "to", "kind",
-    "share", "confidence", "item", "evidence",
+    "target", "rank", "value", "source", "hop", "from", "to", "kind", "share", "confidence",
+    "item", "evidence",
 ]  # fmt: skip
 
 
@@ -40,34 +43,52 @@ def write_result_files(analysis: Analysis, folder: Path, run_info: dict | None =
     from graphkit.screen.sanctions import with_provenance
 
     exposure = analysis.exposure
-    rows = with_provenance(exposure_rows(exposure.table), analysis.bundle.nodes)
+    rows = with_provenance(exposure_rows(exposure.table, analysis.evidence), analysis.bundle.nodes)
     safe_csv(rows, folder / "exposures.csv")
     safe_csv(exposure.contributions, folder / "contributions.csv")
-    as_dicts = {node: [p.as_dict() for p in found] for node, found in analysis.paths.items()}
-    write_json(as_dicts, folder / "paths.json", compact=True)
+    write_json(path_lists(analysis.paths), folder / "paths.json", compact=True)
     safe_csv(path_rows(analysis.paths), folder / "paths.csv")
     write_json(run_record(analysis, run_info), folder / "run.json")
 
 
-def exposure_rows(table: pd.DataFrame) -> pd.DataFrame:
-    """The exposure table's columns in file order (expected-exposure columns when present)."""
+def exposure_rows(table: pd.DataFrame, evidence: pd.Series | None = None) -> pd.DataFrame:
+    """The exposure table's columns in file order: with ``evidence`` (by node id) the source
+    evidence of every node with a source score (blank elsewhere), then the expected-exposure
+    columns when present."""
     extra = [c for c in ("prior", "reach_expected", "share_expected") if c in table]
-    return table[[*EXPOSURE_COLUMNS, *extra]]
+    rows = table[list(EXPOSURE_COLUMNS)]
+    if evidence is not None:
+        text = evidence.reindex(table.index).fillna("").astype(str)
+        rows = rows.assign(source_evidence=text.where(table["source_score"] > 0, ""))
+    return rows.join(table[extra]) if extra else rows
 
 
-def path_rows(paths: dict[str, list[Any]]) -> pd.DataFrame:
-    """Every path hop by hop: one row per (target, rank, hop); the source's evidence on the
-    path's first hop only (it is the same for every hop)."""
+def path_lists(paths: TopPaths) -> dict[str, list[dict[str, Any]]]:
+    """paths.json: per explained target its top paths as source, value and node ids (each
+    hop's facts and evidence are in paths.csv, each source's evidence in exposures.csv)."""
+    table, ids = paths.table, paths.facts.ids
+    nodes = ids[table.nodes].tolist()
+    starts, values, sources = table.starts.tolist(), table.value.tolist(), paths.sources().tolist()
+    found: dict[str, list[dict[str, Any]]] = {t: [] for t in paths}
+    for i, target in enumerate(ids[table.target].tolist()):
+        path = {"source": sources[i], "value": values[i], "nodes": nodes[starts[i] : starts[i + 1]]}
+        found[target].append(path)
+    return found
+
+
+def path_rows(paths: TopPaths) -> pd.DataFrame:
+    """paths.csv: every path hop by hop, one row per (target, rank, hop), with the edge's
+    kind, share, confidence, item and evidence."""
     import pandas as pd
 
-    rows = [
-        (target, rank, p.value, p.source, p.source_evidence if number == 1 else "", number,
-         h.source, h.target, h.kind, h.share, h.confidence, h.item, h.evidence)
-        for target, found in paths.items()
-        for rank, p in enumerate(found, 1)
-        for number, h in enumerate(p.hops, 1)
-    ]  # fmt: skip
-    return pd.DataFrame(rows, columns=PATH_COLUMNS)
+    columns = paths.hop_rows()
+    facts, edge = paths.facts, columns.pop("edge")
+    columns.update(
+        {"from": facts.source[edge], "to": facts.target[edge], "kind": facts.kind[edge],
+         "share": facts.share[edge], "confidence": facts.confidence[edge],
+         "item": facts.item[edge], "evidence": facts.evidence[edge]}
+    )  # fmt: skip
+    return pd.DataFrame(columns, columns=PATH_COLUMNS)
 
 
 def run_record(analysis: Analysis, run_info: dict | None = None) -> dict[str, Any]:
@@ -96,7 +117,7 @@ def safe_csv(frame: pd.DataFrame, path: Path) -> None:
     """A table as CSV that spreadsheets cannot execute (the one table writer)."""
     from graphkit.io.safe_csv import write_csv
 
-    write_csv(frame, path, float_format="%.10g")
+    write_csv(frame, path, float_format="%.10g", quote_text=True)
 
 
 def write_json(data: Any, path: Path, compact: bool = False) -> None:

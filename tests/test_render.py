@@ -578,3 +578,48 @@ display_view(layered_view(tiers=3, width=2))
     assert [o["output_type"] for o in outputs] == ["display_data"]
     assert outputs[0]["metadata"]["text/html"] == {"isolated": True}
     assert "window.graphkitNetwork" in outputs[0]["data"]["text/html"]
+
+
+def test_products_page_lists_every_exposed_product_searchable_and_inert(browser, tmp_path):
+    """The products page (node table, evidence once) in Chromium: every exposed product with
+    its paths as text, search by a supplier's id or name on a path, hostile names inert."""
+    from graphkit.analysis import analyse
+    from graphkit.io import read_bundle
+    from graphkit.report import render_products_page
+
+    analysis = analyse(read_bundle(SAMPLES / "electronics_machinery"))
+    exposed = analysis.exposed("reach")
+    on_paths = {t: {n for p in analysis.paths[t] for n in p.nodes} for t in exposed.index}
+    supplier = min(
+        (n for n in set().union(*on_paths.values()) if n.startswith("s-")),
+        key=lambda n: (sum(n in nodes for nodes in on_paths.values()), n),
+    )
+    reached = [t for t in exposed.index if supplier in on_paths[t]]
+    assert 0 < len(reached) < len(exposed)
+    analysis.table.loc[supplier, "name"] = XSS + XSS_ADDRESS  # as read from a hostile bundle
+    path = tmp_path / "products.html"
+    path.write_text(render_products_page(analysis, "reach", {}), encoding="utf-8")
+    context = browser.new_context()
+    page = context.new_page()
+    errors, requests = [], []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.on("request", lambda request: requests.append(request.url))
+    page.goto(path.as_uri())
+    rows = page.locator("#graphkit-rows tr")
+    assert rows.count() == len(exposed)
+    first = rows.nth(0).inner_text()
+    assert exposed.index[0] in first
+    chains = [" → ".join(exposed_name(analysis, n) for n in p.nodes)
+              for p in analysis.paths[exposed.index[0]]]  # fmt: skip
+    assert chains and all(chain in first for chain in chains)
+    assert XSS + XSS_ADDRESS in page.locator("#graphkit-rows").inner_text()
+    assert page.locator("img").count() == 0 and page.evaluate("() => document.scripts.length") == 2
+    for query in (supplier, "onerror=alert(1)"):
+        page.fill("#graphkit-search", query)
+        assert page.locator("#graphkit-rows tr").count() == len(reached)
+    assert errors == [] and requests == [path.as_uri()]
+    context.close()
+
+
+def exposed_name(analysis, node: str) -> str:
+    return str(analysis.table.at[node, "name"] or node)

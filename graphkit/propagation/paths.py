@@ -25,6 +25,7 @@ near-linear in depth; no recursion (labels are parent pointers).
 from __future__ import annotations
 
 import heapq
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from itertools import count
 from typing import TYPE_CHECKING
@@ -312,3 +313,69 @@ def as_exposure_paths(table: PathTable, facts, evidence=None) -> dict[str, list]
         path = facts.path(table.path_nodes(i), table.path_edges(i), table.value[i], evidence)
         found.setdefault(path.target, []).append(path)
     return found
+
+
+class TopPaths(Mapping):
+    """Target id -> its top ExposurePaths, made on demand from the one-pass table (a report
+    or a view reads a few targets; the result files and the products page read the columns).
+
+    ``targets`` are every explained target, most exposed first (a target without a path maps
+    to an empty list); ``facts`` are explain's EdgeFacts of the graph, ``evidence`` the source
+    evidence by node id."""
+
+    def __init__(self, table: PathTable, facts, evidence: dict[str, str], targets: list[str]):
+        self.table, self.facts, self.evidence = table, facts, evidence
+        self.targets = list(targets)
+        ids = facts.ids[table.target]
+        bounds = np.flatnonzero(np.diff(table.target, prepend=-1) != 0)
+        ends = np.r_[bounds[1:], len(table)]
+        self._rows = dict(zip(ids[bounds].tolist(), zip(bounds.tolist(), ends.tolist())))
+        self._made: dict[str, list] = dict.fromkeys(self.targets, None)
+
+    def __getitem__(self, target: str) -> list:
+        made = self._made[target]  # KeyError for a target not explained
+        if made is None:
+            first, stop = self.rows_of(target)
+            made = self._made[target] = [self._path(i) for i in range(first, stop)]
+        return made
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.targets)
+
+    def __len__(self) -> int:
+        return len(self.targets)
+
+    def rows_of(self, target: str) -> tuple[int, int]:
+        """The range of the table's rows that hold the target's paths (empty: none)."""
+        return self._rows.get(target, (0, 0))
+
+    def _path(self, i: int):
+        table = self.table
+        nodes, edges = table.path_nodes(i), table.path_edges(i)
+        return self.facts.path(nodes, edges, table.value[i], self.evidence)
+
+    def sources(self) -> np.ndarray:
+        """Each path's source node id (path order)."""
+        return self.facts.ids[self.first_nodes()]
+
+    def first_nodes(self) -> np.ndarray:
+        """Each path's source node position (path order)."""
+        table = self.table
+        return table.nodes[table.starts[:-1]] if len(table) else np.zeros(0, dtype=np.int64)
+
+    def hop_rows(self) -> dict[str, np.ndarray]:
+        """Every path hop by hop, as columns (one entry per hop, paths in order): the path's
+        target, rank (from 1), value, source, and the hop's number (from 1) and edge
+        position."""
+        table = self.table
+        hops = np.diff(table.starts) - 1
+        path = np.repeat(np.arange(len(table)), hops)
+        edge_starts = table.starts[:-1] - np.arange(len(table))
+        return {
+            "target": self.facts.ids[table.target[path]],
+            "rank": table.rank[path] + 1,
+            "value": table.value[path],
+            "source": self.sources()[path],
+            "hop": np.arange(len(table.edges)) - edge_starts[path] + 1,
+            "edge": table.edges,
+        }
