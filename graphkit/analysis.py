@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from graphkit.graph.rules import MODES
+from graphkit.graph.rules import MODES, most_exposed
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -22,9 +22,6 @@ if TYPE_CHECKING:
     from graphkit.model import Bundle
     from graphkit.propagation import Exposure
     from graphkit.propagation.paths import TopPaths
-
-#: a buyer-facing node whose score in a mode exceeds this is "exposed" in that mode
-EXPOSED_ABOVE = 1e-12
 
 #: a progress callback: one line per phase (and per step of long phases)
 Progress = Callable[[str], Any]
@@ -105,7 +102,7 @@ def analyse(
     analysis = Analysis(bundle, graph, screening, exposure, {}, "", k, table, timings=timings)
     if priors is not None:
         analysis.inputs["priors"] = input_record(priors)
-    targets = _explained(exposure.table)
+    targets = list(most_exposed(exposure.table))
     progress(f"{name}: explaining {len(targets):,} exposed buyer-facing nodes")
     with phase(timings, "explain"):
         analysis.paths = top_paths_of(analysis, targets)
@@ -129,17 +126,7 @@ def input_record(given: pd.DataFrame | str) -> dict[str, Any]:
 
 def exposed_products(table: pd.DataFrame, mode: str) -> pd.DataFrame:
     """Buyer-facing nodes with a score above zero in ``mode``, most exposed first."""
-    facing = table[table["buyer_facing"]]
-    exposed = facing[facing[mode].fillna(0) > EXPOSED_ABOVE]
-    return exposed.sort_values(mode, ascending=False, kind="stable")
-
-
-def _explained(table: pd.DataFrame) -> list[str]:
-    """Buyer-facing nodes with a score above zero in any mode, most exposed first."""
-    scored = [m for m in MODES if m in table and table[m].notna().any()]
-    score = table[scored].max(axis=1)
-    facing = score[table["buyer_facing"] & (score > 0)]
-    return list(facing.sort_values(ascending=False, kind="stable").index)
+    return table.loc[most_exposed(table, (mode,))]
 
 
 def top_paths_of(analysis: Analysis, targets: list[str]) -> TopPaths:

@@ -309,8 +309,9 @@ def _targets(table: pd.DataFrame, mode: str, target: str | None, top: int | None
         if target not in table.index:
             raise GraphError(f"--target {target!r} is not a node id in the bundle")
         return [target]
-    facing = table.loc[table["buyer_facing"] & (table[mode] > 0), mode]
-    return list(facing.sort_values(ascending=False, kind="stable").index[: top or 0])
+    from graphkit.graph.rules import most_exposed
+
+    return list(most_exposed(table, (mode,))[: top or 0])
 
 
 def screening_evidence(screened: pd.DataFrame) -> dict[str, str]:

@@ -11,8 +11,9 @@ from typing import TYPE_CHECKING, Any
 
 import pandas as pd
 
-from graphkit.analysis import EXPOSED_ABOVE, exposed_products
+from graphkit.analysis import exposed_products
 from graphkit.errors import Problem
+from graphkit.graph.rules import EXPOSED_ABOVE
 
 if TYPE_CHECKING:
     from graphkit.analysis import Analysis

@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from graphkit.graph.index import IndexedGraph
 
 
@@ -26,6 +28,8 @@ EXPOSURE_COLUMNS = (
 
 #: an unmapped remainder below this is rounding residue of shares meant to sum to 1
 ROUNDING = 1e-9
+#: a buyer-facing node whose score in a mode exceeds this is "exposed" in that mode
+EXPOSED_ABOVE = 1e-12
 
 
 def impute_shares(given: np.ndarray, dst: np.ndarray, n: int) -> tuple[np.ndarray, ...]:
@@ -56,6 +60,15 @@ def buyer_facing_mask(graph: IndexedGraph) -> np.ndarray:
     part_of_something = np.bincount(graph.src[graph.part_of], minlength=graph.n) > 0
     has_out_edge = np.bincount(graph.src, minlength=graph.n) > 0
     return np.where(graph.is_supplier, ~has_out_edge, ~part_of_something)
+
+
+def most_exposed(table: pd.DataFrame, modes: tuple[str, ...] = MODES) -> pd.Index:
+    """Ids of the exposed buyer-facing nodes of an exposures table (a score above
+    EXPOSED_ABOVE in any of ``modes``), most exposed first (by their highest such score)."""
+    scored = [m for m in modes if m in table]
+    score = table[scored].max(axis=1).fillna(0)
+    exposed = score[table["buyer_facing"].astype(bool) & (score > EXPOSED_ABOVE)]
+    return exposed.sort_values(ascending=False, kind="stable").index
 
 
 def reduce_by(keys: np.ndarray, values: np.ndarray, agg: str, size: int) -> np.ndarray:

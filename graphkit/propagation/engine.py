@@ -14,7 +14,7 @@ import numpy as np
 
 from graphkit.errors import ConvergenceError, GraphError, UnknownName
 from graphkit.graph.index import explicit_scores, index_graph, score_array
-from graphkit.graph.rules import MODES, buyer_facing_mask
+from graphkit.graph.rules import MODES, buyer_facing_mask, most_exposed
 from graphkit.propagation.attribution import TOP, SourceParts, parts_frame, source_parts
 from graphkit.propagation.contributions import (
     CONTRIBUTIONS_ALL_NODES_UP_TO,
@@ -177,9 +177,7 @@ def _contribution_targets(graph, table, contributions_for, modes) -> dict[str, n
     """Per mode, the node positions to compute per-source contributions for (see
     ``propagate``)."""
     if contributions_for in ("auto", "exposed") and graph.n > CONTRIBUTIONS_ALL_NODES_UP_TO:
-        score = table[list(MODES)].max(axis=1).to_numpy()
-        exposed = np.flatnonzero(buyer_facing_mask(graph) & (score > 0))
-        exposed = exposed[np.argsort(-score[exposed], kind="stable")]
+        exposed = graph.ids.get_indexer(most_exposed(table))
         if contributions_for == "exposed":
             return dict.fromkeys(modes, exposed)
         top = exposed[:CONTRIBUTIONS_TOP]
