@@ -303,20 +303,3 @@ def changed_bundle(bundle: Bundle, remove_nodes, remove_edges, set_shares) -> Bu
         edges=edges.reset_index(drop=True),
         origin=bundle.origin,
     )
-
-
-#: paths.json holds the top paths of at most this many buyer-facing nodes (most exposed first)
-PATHS_FOR = 50
-
-
-def paths_for_buyer_facing(bundle, exposure: Exposure, k: int, evidence=None) -> dict:
-    """Top-k paths per exposed buyer-facing node (the PATHS_FOR most exposed)."""
-    table = exposure.table
-    score = table[[m for m in MODES if table[m].notna().any()]].max(axis=1)
-    facing = score[table["buyer_facing"] & (score > 0)].sort_values(ascending=False)
-    graph = index_graph(bundle)
-    s = _scores(graph, bundle, None, exposure)
-    return {
-        target: paths_into(bundle, graph, s, target, k, evidence)
-        for target in facing.index[:PATHS_FOR]
-    }
