@@ -29,10 +29,6 @@ ROOT = Path(__file__).resolve().parent.parent
 SAMPLES = ROOT / "sample_graphs"
 ELECTRONICS = SAMPLES / "electronics_machinery"
 SEAFOOD = SAMPLES / "seafood_ready_meals"
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
-                 "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync"]  # fmt: skip
 XSS = "<img src=x onerror=alert(1)>"
 XSS_ADDRESS = "</text><script>alert(2)</script>]]><!-- & \x01"
 
@@ -390,18 +386,6 @@ def test_hostile_names_stay_inert_in_summary_and_flow_chart(hostile):
     assert XSS in texts and "</text><script>alert(2)</script>" in texts
     md = (hostile / "summary.md").read_text(encoding="utf-8")
     assert XSS not in md and "\\[link\\](javascript:alert(1))" in md
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 def open_page(browser, path: Path) -> dict:

@@ -18,17 +18,6 @@ from graphkit.explain import ExposurePath, Hop
 from graphkit.io import write_bundle
 from graphkit.model import Bundle
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 XSS = "<img src=x onerror=alert(1)>"
 XSS_ADDRESS = "</script><script>alert(2)</script><!-- \u2028"
 SAMPLES = Path(__file__).resolve().parent.parent / "sample_graphs"
@@ -248,18 +237,6 @@ def test_500_node_view_is_under_3_mb():
 
 
 # --- in a real headless Chromium -----------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def browser():
-    if not os.path.exists(CHROMIUM):
-        pytest.skip(f"{CHROMIUM} is missing: apt-get install -y chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
 
 
 class OpenedView:
