@@ -31,6 +31,7 @@ import numpy as np
 
 from graphkit.errors import ConvergenceError
 from graphkit.graph import MODES, buyer_facing_mask
+from graphkit.graph.loops import row_starts, stable_order
 from graphkit.propagation.modes import reach_scores
 from graphkit.propagation.upstream import upstream_of
 
@@ -143,9 +144,8 @@ class _Edges:
 
     @classmethod
     def of(cls, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, rows: int) -> _Edges:
-        order = np.argsort(dst, kind="stable")
-        starts = np.concatenate([[0], np.cumsum(np.bincount(dst, minlength=rows))])
-        return cls(starts=starts, src=src[order], weight=weight[order])
+        order = stable_order(dst)
+        return cls(starts=row_starts(dst, rows), src=src[order], weight=weight[order])
 
     def matrix(self):
         """As a scipy CSR matrix (parallel edges summed: right for share only)."""
