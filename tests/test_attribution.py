@@ -185,3 +185,27 @@ def test_reach_parts_are_single_source_reach_on_a_deep_chain():
     assert parts["reach"].source.tolist() == [n // 2, 0]
     assert parts["reach"].amount == pytest.approx(parts["path"].amount, rel=1e-9)
     assert parts["reach"].n_sources.tolist() == [2]
+
+
+@SETTINGS
+@given(graphs(acyclic=False, max_nodes=9))
+def test_strongest_sources_are_the_best_of_all_chains_however_the_rounds_split(bundle):
+    """A node's ``top`` best sources and its count of sources, whether a round is merged in
+    one array step (THIN 0) or searched (THIN large: every round a thin one), equal the
+    engine's per-source path values cut to ``top``."""
+    import graphkit.propagation.strongest as strongest
+
+    graph, s = indexed(bundle)
+    every = engine_parts(graph, s, "path", np.arange(graph.n))
+    for thin in (0, strongest.THIN, 10**9):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(strongest, "THIN", thin)
+            for top in (1, 2, graph.n):
+                found = strongest.strongest_sources(graph, s, top)
+                for t in range(graph.n):
+                    want = sorted(((-v, j) for (u, j), v in every.items() if u == t))
+                    got = [(-v, j) for v, j in zip(found.value[t], found.source[t]) if j >= 0]
+                    assert [v for v, _ in got] == pytest.approx([v for v, _ in want[:top]])
+                    for v, j in got:  # each listed source with its own best chain
+                        assert every[(t, j)] == pytest.approx(-v)
+                    assert found.count[t] == len(want)

@@ -100,6 +100,18 @@ class LoopRounds:
     def n_rounds(self) -> int:
         return len(self.round_starts) - 1
 
+    def places(self) -> tuple[np.ndarray, np.ndarray]:
+        """The nodes in round order with each round's loop nodes last, and each node's place
+        in that order."""
+        looped = np.zeros(len(self.order), dtype=bool)
+        looped[self.looped_order] = True
+        sizes = np.diff(self.round_starts)
+        round_of = np.repeat(np.arange(len(sizes)), sizes)
+        node = self.order[stable_order(2 * round_of + looped[self.order])]
+        place = np.empty(len(node), dtype=np.int64)
+        place[node] = np.arange(len(node))
+        return node, place
+
     @cached_property
     def rounds(self) -> list[tuple[np.ndarray, np.ndarray, slice]]:
         """(nodes, looped, slice of ``cross``) per round."""

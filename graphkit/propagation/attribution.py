@@ -10,16 +10,17 @@ each of its own MAKES edges, into that edge's product):
 - reach: the reach t would have if j were the only source (noisy-OR: not additive), for the
   ``top`` sources with the best chains into t (its path parts).
 
-Share and path parts are forward passes over the engine's topological order of loops
+Share parts are a forward pass over the engine's topological order of loops
 (``graph.rounds``) with one column per source, ``CHUNK`` sources at a time: a round's nodes
-take their inputs from earlier rounds in one step (a sparse product for share, a gather and a
-segment max for path), and the nodes on a round's loops are solved together (share: one
-sparse LU of the loop block, factorised once for all chunks; path: one Dijkstra per column).
-The work is (edges x sources) / CHUNK vectorised steps; depth costs one step per round and
-chunk, never recursion. Reach alone is the engine's own reach on a copy per listed source of
-the nodes between it and the targets (``reach_alone``). Per target the ``top`` largest parts
-are kept, with the number of sources that contribute and their total (for reach: the total
-of the ``top`` listed).
+take their inputs from earlier rounds in one sparse product, and the nodes on a round's
+loops are solved together by one sparse LU of the loop block, factorised once for all
+chunks. The work is (edges x sources) / CHUNK vectorised steps; depth costs one step per
+round and chunk, never recursion. Path parts are every node's ``top`` best sources in one
+pass (``strongest.strongest_sources``: about edges x ``top`` work). Reach alone is the
+engine's own reach on a copy per listed source of the nodes between it and the targets
+(``reach_alone``). Per target the ``top`` largest parts are kept, with the number of sources
+that contribute (share: with a positive part; path and reach: with a chain of positive
+confidence) and their total (path and reach: the total of the ``top`` listed).
 """
 
 from __future__ import annotations
@@ -33,6 +34,7 @@ from graphkit.errors import ConvergenceError
 from graphkit.graph import MODES, buyer_facing_mask
 from graphkit.graph.loops import row_starts, stable_order
 from graphkit.propagation.modes import reach_scores
+from graphkit.propagation.strongest import StrongestSources, strongest_sources
 from graphkit.propagation.upstream import upstream_of
 
 if TYPE_CHECKING:
@@ -62,6 +64,13 @@ class SourceParts:
     n_sources: np.ndarray
     total: np.ndarray
 
+    def of(self, targets: np.ndarray) -> SourceParts:
+        """The parts of some of the targets (sorted, each one of ``targets``)."""
+        keep = np.isin(self.target, targets)
+        where = np.searchsorted(self.targets, targets)
+        return SourceParts(self.mode, self.target[keep], self.source[keep], self.amount[keep],
+                           targets, self.n_sources[where], self.total[where])  # fmt: skip
+
 
 def source_parts(
     graph: IndexedGraph,
@@ -69,19 +78,24 @@ def source_parts(
     targets: np.ndarray | None = None,
     modes: Iterable[str] = MODES,
     top: int = TOP,
+    reach_targets: np.ndarray | None = None,
 ) -> dict[str, SourceParts]:
-    """Each asked mode's per-source parts for ``targets`` (default: the buyer-facing nodes)."""
+    """Each asked mode's per-source parts for ``targets`` (default: the buyer-facing nodes;
+    reach parts for ``reach_targets`` if given, a costlier part)."""
     targets = np.flatnonzero(buyer_facing_mask(graph)) if targets is None else targets
     targets = np.unique(np.asarray(targets, dtype=np.int64))
     modes = tuple(modes)
-    schedule = _Schedule.of(graph)
     found = {}
-    for mode in ("share", "path"):
-        if mode in modes or (mode == "path" and "reach" in modes):
-            flow = _Flow.of(graph, schedule, mode)
-            found[mode] = _parts(graph, schedule, flow, s, targets, top)
+    if "share" in modes:
+        schedule = _Schedule.of(graph)
+        found["share"] = _share_parts(graph, schedule, _Flow.of(graph, schedule), s, targets, top)
+    if "path" in modes or "reach" in modes:
+        found["path"] = _path_parts(strongest_sources(graph, s, top), targets)
     if "reach" in modes:
-        found["reach"] = reach_alone(graph, s, found["path"])
+        listed = found["path"]
+        if reach_targets is not None:
+            listed = listed.of(np.unique(np.asarray(reach_targets, dtype=np.int64)))
+        found["reach"] = reach_alone(graph, s, listed)
     return {mode: found[mode] for mode in modes}
 
 
@@ -119,73 +133,45 @@ class _Schedule:
     @classmethod
     def of(cls, graph: IndexedGraph) -> _Schedule:
         rounds = graph.rounds
-        looped = np.zeros(graph.n, dtype=bool)
-        order, bounds, start = [], [], 0
-        for nodes, on_loop, _ in rounds.rounds:
-            looped[on_loop] = True
-            plain = nodes[~looped[nodes]]
-            order += [plain, on_loop]
-            bounds.append((start, start + len(plain), start + len(nodes)))
-            start += len(nodes)
-        order = np.concatenate(order) if order else np.zeros(0, dtype=np.int64)
-        place = np.empty(graph.n, dtype=np.int64)
-        place[order] = np.arange(len(order))
-        return cls(place=place, bounds=bounds, label=rounds.label[order])
+        node, place = rounds.places()
+        ends = rounds.round_starts[1:].tolist()
+        loops = np.diff(rounds.looped_starts).tolist()
+        starts = rounds.round_starts[:-1].tolist()
+        bounds = [(a, b - k, b) for a, b, k in zip(starts, ends, loops)]
+        return cls(place=place, bounds=bounds, label=rounds.label[node])
 
 
-@dataclass
-class _Edges:
-    """Edges as rows by target: ``starts`` (CSR row starts over ``rows`` targets), and each
-    edge's source and weight in that order (parallel edges kept apart)."""
+def _by_target(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, rows: int):
+    """Edges as a CSR matrix by target (A[dst, src] = weight; parallel edges summed)."""
+    from scipy.sparse import csr_matrix
 
-    starts: np.ndarray
-    src: np.ndarray
-    weight: np.ndarray
-
-    @classmethod
-    def of(cls, src: np.ndarray, dst: np.ndarray, weight: np.ndarray, rows: int) -> _Edges:
-        order = stable_order(dst)
-        return cls(starts=row_starts(dst, rows), src=src[order], weight=weight[order])
-
-    def matrix(self):
-        """As a scipy CSR matrix (parallel edges summed: right for share only)."""
-        from scipy.sparse import csr_matrix
-
-        rows = len(self.starts) - 1
-        return csr_matrix((self.weight, self.src, self.starts), shape=(rows, rows))
+    order = stable_order(dst)
+    return csr_matrix((weight[order], src[order], row_starts(dst, rows)), shape=(rows, rows))
 
 
 @dataclass
 class _Flow:
-    """One mode's (share or path) carrying edges in places: ``cross`` (into a round from
-    earlier rounds) and, per round with loops, its loop block (``inner``): share the sparse
-    LU of I - A on the block, factorised once; path the block's edges for Dijkstra."""
+    """The share edges in places: ``cross`` (into a round from earlier rounds, as a CSR
+    matrix) and, per round with loops, the sparse LU of I - A on its loop block, factorised
+    once for all chunks."""
 
-    mode: str
-    cross: _Edges
+    cross: object
     inner: dict[int, object]
-    cross_matrix: object = None  # share: ``cross`` as a scipy CSR matrix
 
     @classmethod
-    def of(cls, graph: IndexedGraph, schedule: _Schedule, mode: str) -> _Flow:
-        weight = graph.share if mode == "share" else graph.confidence
-        keep = ~graph.own & (weight > 0)
-        src, dst, w = schedule.place[graph.src[keep]], schedule.place[graph.dst[keep]], weight[keep]
+    def of(cls, graph: IndexedGraph, schedule: _Schedule) -> _Flow:
+        keep = ~graph.own & (graph.share > 0)
+        src, dst = schedule.place[graph.src[keep]], schedule.place[graph.dst[keep]]
+        weight = graph.share[keep]
         inside = schedule.label[src] == schedule.label[dst]
-        flow = cls(mode, _Edges.of(src[~inside], dst[~inside], w[~inside], graph.n), {})
+        cross = _by_target(src[~inside], dst[~inside], weight[~inside], graph.n)
+        inner = {}
         for number, (_, loop, end) in enumerate(schedule.bounds):
             if loop < end:
                 pick = inside & (dst >= loop) & (dst < end)
-                flow.add_loop(number, src[pick] - loop, dst[pick] - loop, w[pick], end - loop)
-        if mode == "share":
-            flow.cross_matrix = flow.cross.matrix()  # built once, used by every chunk
-        return flow
-
-    def add_loop(self, number: int, src, dst, weight, size: int) -> None:
-        if self.mode == "share":
-            self.inner[number] = _share_lu(src, dst, weight, size)
-        else:
-            self.inner[number] = _strongest(src, dst, weight)
+                block = src[pick] - loop, dst[pick] - loop, weight[pick], end - loop
+                inner[number] = _share_lu(*block)
+        return cls(cross, inner)
 
 
 def _share_lu(src, dst, weight, size: int):
@@ -193,7 +179,7 @@ def _share_lu(src, dst, weight, size: int):
     from scipy.sparse import identity
     from scipy.sparse.linalg import splu
 
-    block = identity(size, format="csr") - _Edges.of(src, dst, weight, size).matrix()
+    block = identity(size, format="csr") - _by_target(src, dst, weight, size)
     try:
         return splu(block.tocsc(), permc_spec="MMD_AT_PLUS_A")
     except RuntimeError:
@@ -202,47 +188,32 @@ def _share_lu(src, dst, weight, size: int):
         ) from None
 
 
-def _strongest(src, dst, weight) -> tuple[np.ndarray, ...]:
-    """A loop block's edges for Dijkstra: the strongest of parallel edges, cost -log w (at
-    least the smallest positive float: scipy's csgraph drops explicit zeros)."""
-    key = src.astype(np.int64) * (int(dst.max(initial=0)) + 1) + dst
-    order = np.lexsort((-weight, key))
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = key[order][1:] != key[order][:-1]
-    pick = order[first]
-    cost = np.maximum(-np.log(weight[pick]), np.finfo(float).tiny)
-    return src[pick], dst[pick], cost
+# --- share: one chunk of sources, forward ------------------------------------------------------
 
 
-# --- one chunk of sources, forward --------------------------------------------------------------
-
-
-def _parts(graph, schedule, flow, s, targets, top) -> SourceParts:
-    weight = graph.share if flow.mode == "share" else graph.confidence
-    sources = np.flatnonzero((s > 0) & upstream_of(graph, targets, weight))
+def _share_parts(graph, schedule, flow, s, targets, top) -> SourceParts:
+    sources = np.flatnonzero((s > 0) & upstream_of(graph, targets, graph.share))
     sources = sources[np.argsort(schedule.place[sources], kind="stable")]
     kept = _Kept(len(targets), top)
+    at_targets = schedule.place[targets]
     for first in range(0, len(sources), CHUNK):
         chunk = sources[first : first + CHUNK]
-        start = _injected(graph, schedule, s, chunk, flow.mode)
-        values = _forward(schedule, flow, start)
-        kept.add(values[schedule.place[targets]], chunk)
-    return kept.parts(flow.mode, targets)
+        values = _forward(schedule, flow, _injected(graph, schedule, s, chunk))
+        kept.add(np.clip(values[at_targets], 0.0, 1.0), chunk)
+    return kept.parts("share", targets)
 
 
-def _injected(graph, schedule, s, chunk, mode) -> np.ndarray:
-    """What each source of the chunk puts in, per place and column: its value at itself and
-    through its own MAKES edges."""
+def _injected(graph, schedule, s, chunk) -> np.ndarray:
+    """What each source of the chunk puts in, per place and column: its value added at
+    itself and its score through its own MAKES edges (times their shares)."""
     column = np.full(graph.n, -1)
     column[chunk] = np.arange(len(chunk))
     own = graph.own & (column[graph.src] >= 0)
     at = schedule.place[np.concatenate([chunk, graph.dst[own]])]
     col = np.concatenate([np.arange(len(chunk)), column[graph.src[own]]])
-    edge_weight = graph.share[own] if mode == "share" else graph.confidence[own]
-    itself = graph.unmapped[chunk] if mode == "share" else np.ones(len(chunk))
-    value = np.concatenate([itself * s[chunk], edge_weight * s[graph.src[own]]])
+    value = np.concatenate([graph.unmapped[chunk] * s[chunk], graph.share[own] * s[graph.src[own]]])
     start = np.zeros((graph.n, len(chunk)))
-    (np.add if mode == "share" else np.maximum).at(start, (at, col), value)
+    np.add.at(start, (at, col), value)
     return start
 
 
@@ -255,56 +226,30 @@ def _forward(schedule, flow, start) -> np.ndarray:
     for number, (begin, loop, end) in enumerate(schedule.bounds):
         if end <= first:
             continue
-        value[begin:end] = _arrived(flow, value, start, begin, end)
+        value[begin:end] = start[begin:end] + flow.cross[begin:end] @ value
         if loop < end:
-            value[loop:end] = _solve_loop(flow, number, value[loop:end])
-    return np.clip(value, 0.0, 1.0)
+            solved = flow.inner[number].solve(np.asfortranarray(value[loop:end]))
+            if not np.isfinite(solved).all():
+                raise ConvergenceError(
+                    "share (contributions)", 1, np.inf, "the share system is singular"
+                )
+            value[loop:end] = solved
+    return value
 
 
-def _arrived(flow, value, start, begin, end) -> np.ndarray:
-    """The places begin:end's injections with what their cross edges bring: the sum of
-    share x value, or the max of confidence x value."""
-    if flow.mode == "share":
-        return start[begin:end] + flow.cross_matrix[begin:end] @ value
-    edges, into = flow.cross, start[begin:end].copy()
-    lo, hi = edges.starts[begin], edges.starts[end]
-    if hi == lo:
-        return into
-    carried = value[edges.src[lo:hi]] * edges.weight[lo:hi, None]
-    rows = np.flatnonzero(np.diff(edges.starts[begin : end + 1]))
-    segments = edges.starts[begin:end][rows] - lo
-    into[rows] = np.maximum(into[rows], np.maximum.reduceat(carried, segments, axis=0))
-    return into
-
-
-def _solve_loop(flow, number, arrived) -> np.ndarray:
-    """A round's loop block given what arrived from outside: share by its LU, path by
-    Dijkstra."""
-    if flow.mode == "path":
-        return _strongest_chains(flow.inner[number], arrived)
-    solved = flow.inner[number].solve(np.asfortranarray(arrived))
-    if not np.isfinite(solved).all():
-        raise ConvergenceError("share (contributions)", 1, np.inf, "the share system is singular")
-    return solved
-
-
-def _strongest_chains(edges, arrived: np.ndarray) -> np.ndarray:
-    """Path values on a loop block: per column, the best of arrived(v) x the best chain from
-    v, by one Dijkstra from a virtual start per column (edges to every v, cost -log arrived)."""
-    from scipy.sparse import csr_matrix
-    from scipy.sparse.csgraph import dijkstra
-
-    src, dst, cost = edges
-    size, columns = arrived.shape
-    node, column = np.nonzero(arrived > 0)
-    start_cost = np.maximum(-np.log(arrived[node, column]), np.finfo(float).tiny)
-    rows = np.concatenate([src, size + column])
-    cols = np.concatenate([dst, node])
-    graph = csr_matrix(
-        (np.concatenate([cost, start_cost]), (rows, cols)), shape=(size + columns,) * 2
+def _path_parts(strongest: StrongestSources, targets: np.ndarray) -> SourceParts:
+    """The targets' rows of every node's strongest sources, as parts."""
+    source, value = strongest.source[targets], strongest.value[targets]
+    row, col = np.nonzero(source >= 0)
+    return SourceParts(
+        mode="path",
+        target=targets[row],
+        source=source[row, col],
+        amount=value[row, col],
+        targets=targets,
+        n_sources=strongest.count[targets],
+        total=value.sum(axis=1),
     )
-    distance = dijkstra(graph, indices=np.arange(size, size + columns))[:, :size]
-    return np.exp(-distance).T
 
 
 # --- the largest parts per target, chunk by chunk ---------------------------------------------
@@ -339,16 +284,14 @@ class _Kept:
         value = np.take_along_axis(self.value, order, 1)
         source = np.take_along_axis(self.source, order, 1)
         row, col = np.nonzero(value > 0)
-        amount = value[row, col]
-        total = value.sum(axis=1) if mode == "reach" else self.total
         return SourceParts(
             mode=mode,
             target=targets[row],
             source=source[row, col],
-            amount=amount,
+            amount=value[row, col],
             targets=targets,
             n_sources=self.n_sources,
-            total=total,
+            total=self.total,
         )
 
 

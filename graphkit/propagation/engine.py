@@ -69,7 +69,7 @@ def propagate(
     which ConvergenceError is raised.
 
     ``contributions_for``: "auto" (every node up to CONTRIBUTIONS_ALL_NODES_UP_TO nodes; above,
-    share parts for every exposed buyer-facing node and path and reach parts for the
+    share and path parts for every exposed buyer-facing node and reach parts for the
     CONTRIBUTIONS_TOP most exposed of them), "exposed" (every exposed buyer-facing node, all
     modes), "all", "buyer", or node ids; computed as CONTRIBUTIONS_METHOD says
     (``graphkit.propagation.attribution``); ``params`` says for how many per mode.
@@ -181,7 +181,7 @@ def _contribution_targets(graph, table, contributions_for, modes) -> dict[str, n
         if contributions_for == "exposed":
             return dict.fromkeys(modes, exposed)
         top = exposed[:CONTRIBUTIONS_TOP]
-        return {mode: exposed if mode == "share" else top for mode in modes}
+        return {mode: top if mode == "reach" else exposed for mode in modes}
     return dict.fromkeys(modes, _named_targets(graph, contributions_for))
 
 
@@ -198,18 +198,22 @@ def _named_targets(graph, contributions_for) -> np.ndarray:
 
 
 def _source_parts(graph, s, targets: dict[str, np.ndarray], tol, max_iter) -> dict:
-    """``attribution.source_parts`` per mode for its targets; where a loop of shares sums to
-    1 (its LU is singular, while the scores are the least solution), share parts come from
-    the forward per-source iteration instead, which finds that least solution."""
+    """``attribution.source_parts`` per mode for its targets (path and reach in one call:
+    reach alone starts from the path parts); where a loop of shares sums to 1 (its LU is
+    singular, while the scores are the least solution), share parts come from the forward
+    per-source iteration instead, which finds that least solution."""
     parts = {}
-    for mode, found in targets.items():
+    if "share" in targets:
         try:
-            parts |= source_parts(graph, s, found, (mode,))
+            parts |= source_parts(graph, s, targets["share"], ("share",))
         except ConvergenceError:
-            if mode != "share":
-                raise
-            parts["share"] = _share_by_iteration(graph, s, np.unique(found), tol, max_iter)
-    return parts
+            found = np.unique(targets["share"])
+            parts["share"] = _share_by_iteration(graph, s, found, tol, max_iter)
+    chains = [mode for mode in ("path", "reach") if mode in targets]
+    if chains:
+        found = targets.get("path", targets.get("reach"))
+        parts |= source_parts(graph, s, found, chains, reach_targets=targets.get("reach"))
+    return {mode: parts[mode] for mode in targets}
 
 
 def _share_by_iteration(graph, s, targets, tol, max_iter) -> SourceParts:
