@@ -33,7 +33,7 @@ import numpy as np
 from graphkit.errors import ConvergenceError
 from graphkit.graph import MODES, buyer_facing_mask
 from graphkit.graph.loops import row_starts, stable_order
-from graphkit.propagation.modes import reach_scores
+from graphkit.propagation.modes import reach_scores, solve_loops
 from graphkit.propagation.strongest import StrongestSources, strongest_sources
 from graphkit.propagation.upstream import upstream_of
 
@@ -79,6 +79,8 @@ def source_parts(
     modes: Iterable[str] = MODES,
     top: int = TOP,
     reach_targets: np.ndarray | None = None,
+    tol: float = 1e-12,
+    max_iter: int = 10_000,
 ) -> dict[str, SourceParts]:
     """Each asked mode's per-source parts for ``targets`` (default: the buyer-facing nodes;
     reach parts for ``reach_targets`` if given, a costlier part)."""
@@ -87,8 +89,7 @@ def source_parts(
     modes = tuple(modes)
     found = {}
     if "share" in modes:
-        schedule = _Schedule.of(graph)
-        found["share"] = _share_parts(graph, schedule, _Flow.of(graph, schedule), s, targets, top)
+        found["share"] = _share_parts(graph, s, targets, top, tol, max_iter)
     if "path" in modes or "reach" in modes:
         found["path"] = _path_parts(strongest_sources(graph, s, top), targets)
     if "reach" in modes:
@@ -188,11 +189,26 @@ def _share_lu(src, dst, weight, size: int):
         ) from None
 
 
-# --- share: one chunk of sources, forward ------------------------------------------------------
+# --- share: by sources (forward) or by targets (backward) --------------------------------------
 
 
-def _share_parts(graph, schedule, flow, s, targets, top) -> SourceParts:
-    sources = np.flatnonzero((s > 0) & upstream_of(graph, targets, graph.share))
+def share_sources(graph: IndexedGraph, s: np.ndarray, targets: np.ndarray) -> np.ndarray:
+    """The sources whose value can flow into ``targets`` along edges of positive share."""
+    return np.flatnonzero((s > 0) & upstream_of(graph, targets, graph.share))
+
+
+def _share_parts(graph, s, targets, top, tol, max_iter) -> SourceParts:
+    """Share parts with one column per source (forward) or, where there are fewer targets
+    than sources, one column per target (backward): the same parts, the fewer columns."""
+    sources = share_sources(graph, s, targets)
+    schedule = _Schedule.of(graph)
+    if len(targets) < len(sources):
+        return _share_backward(graph, schedule, s, sources, targets, top, tol, max_iter)
+    return _share_forward(graph, schedule, s, sources, targets, top)
+
+
+def _share_forward(graph, schedule, s, sources, targets, top) -> SourceParts:
+    flow = _Flow.of(graph, schedule)
     sources = sources[np.argsort(schedule.place[sources], kind="stable")]
     kept = _Kept(len(targets), top)
     at_targets = schedule.place[targets]
@@ -201,6 +217,66 @@ def _share_parts(graph, schedule, flow, s, targets, top) -> SourceParts:
         values = _forward(schedule, flow, _injected(graph, schedule, s, chunk))
         kept.add(np.clip(values[at_targets], 0.0, 1.0), chunk)
     return kept.parts("share", targets)
+
+
+def _share_backward(graph, schedule, s, sources, targets, top, tol, max_iter) -> SourceParts:
+    """Share parts by targets: per chunk of targets each node's weight in them (y = e_t +
+    A y, the rounds in reverse; loop blocks by the engine's iterative loop solve, column by
+    column); a source's part is what it injects times the weight where it injects it."""
+    onward, blocks = _backward_edges(graph, schedule)
+    own = np.flatnonzero(graph.own & np.isin(graph.src, sources))
+    makes_at = schedule.place[graph.dst[own]]
+    makes = (graph.share[own] * s[graph.src[own]])[:, None]
+    itself = (graph.unmapped[sources] * s[sources])[:, None]
+    row = np.full(graph.n, -1)
+    row[sources] = np.arange(len(sources))
+    found = []
+    for first in range(0, len(targets), CHUNK):
+        chunk = targets[first : first + CHUNK]
+        y = np.zeros((graph.n, len(chunk)))
+        y[schedule.place[chunk], np.arange(len(chunk))] = 1.0
+        for number in range(len(schedule.bounds) - 1, -1, -1):
+            begin, loop, end = schedule.bounds[number]
+            y[begin:end] += onward[begin:end] @ y
+            if loop < end:
+                for column in range(len(chunk)):
+                    rhs = y[loop:end, column]
+                    y[loop:end, column] = solve_loops(blocks[number], rhs, tol, max_iter)
+        parts = itself * y[schedule.place[sources]]
+        np.add.at(parts, row[graph.src[own]], makes * y[makes_at])
+        kept = _Kept(len(chunk), top)
+        kept.add(np.clip(parts.T, 0.0, 1.0), sources)
+        found.append(kept.parts("share", chunk))
+    return _joined("share", found, targets)
+
+
+def _backward_edges(graph, schedule):
+    """The share edges by source in places: to later rounds (CSR, [u, v] = share) and per
+    round with loops its loop block's."""
+    keep = ~graph.own & (graph.share > 0)
+    src, dst = schedule.place[graph.src[keep]], schedule.place[graph.dst[keep]]
+    weight = graph.share[keep]
+    inside = schedule.label[src] == schedule.label[dst]
+    onward = _by_target(dst[~inside], src[~inside], weight[~inside], graph.n)
+    blocks = {}
+    for number, (_, loop, end) in enumerate(schedule.bounds):
+        if loop < end:
+            pick = inside & (dst >= loop) & (dst < end)
+            block = dst[pick] - loop, src[pick] - loop, weight[pick], end - loop
+            blocks[number] = _by_target(*block)
+    return onward, blocks
+
+
+def _joined(mode: str, found: list[SourceParts], targets: np.ndarray) -> SourceParts:
+    """Parts of consecutive chunks of ``targets`` as one."""
+    if not found:
+        empty = np.zeros(0, dtype=np.int64)
+        return SourceParts(mode, empty, empty, np.zeros(0), targets, empty, np.zeros(0))
+    columns = ("target", "source", "amount")
+    joined = {name: np.concatenate([getattr(p, name) for p in found]) for name in columns}
+    n_sources = np.concatenate([p.n_sources for p in found])
+    total = np.concatenate([p.total for p in found])
+    return SourceParts(mode, **joined, targets=targets, n_sources=n_sources, total=total)
 
 
 def _injected(graph, schedule, s, chunk) -> np.ndarray:

@@ -15,10 +15,17 @@ import numpy as np
 from graphkit.errors import ConvergenceError, GraphError, UnknownName
 from graphkit.graph.index import explicit_scores, index_graph, score_array
 from graphkit.graph.rules import MODES, buyer_facing_mask, most_exposed
-from graphkit.propagation.attribution import TOP, SourceParts, parts_frame, source_parts
+from graphkit.propagation.attribution import (
+    TOP,
+    SourceParts,
+    parts_frame,
+    share_sources,
+    source_parts,
+)
 from graphkit.propagation.contributions import (
     CONTRIBUTIONS_ALL_NODES_UP_TO,
     CONTRIBUTIONS_TOP,
+    SHARE_WORK,
     per_source,
     top_sources_text,
 )
@@ -69,8 +76,9 @@ def propagate(
     which ConvergenceError is raised.
 
     ``contributions_for``: "auto" (every node up to CONTRIBUTIONS_ALL_NODES_UP_TO nodes; above,
-    share and path parts for every exposed buyer-facing node and reach parts for the
-    CONTRIBUTIONS_TOP most exposed of them), "exposed" (every exposed buyer-facing node, all
+    share and path parts for every exposed buyer-facing node, share parts for only the
+    CONTRIBUTIONS_TOP most exposed where that is more work than SHARE_WORK, and reach
+    parts for the CONTRIBUTIONS_TOP most exposed), "exposed" (every exposed buyer-facing node, all
     modes), "all", "buyer", or node ids; computed as CONTRIBUTIONS_METHOD says
     (``graphkit.propagation.attribution``); ``params`` says for how many per mode.
 
@@ -97,7 +105,7 @@ def propagate(
     table["tier"] = nullable_int(np.where(np.isfinite(tier), tier, -1).astype(np.int64))
 
     clock = time.perf_counter()
-    targets = _contribution_targets(graph, table, contributions_for, modes)
+    targets = _contribution_targets(graph, s, table, contributions_for, modes)
     parts = _source_parts(graph, s, targets, tol, max_iter)
     contributions = parts_frame(graph, parts)
     _add_source_summary(table, graph, parts)
@@ -173,7 +181,7 @@ def nullable_int(values: np.ndarray):
     return pd.arrays.IntegerArray(values, values < 0)
 
 
-def _contribution_targets(graph, table, contributions_for, modes) -> dict[str, np.ndarray]:
+def _contribution_targets(graph, s, table, contributions_for, modes) -> dict[str, np.ndarray]:
     """Per mode, the node positions to compute per-source contributions for (see
     ``propagate``)."""
     if contributions_for in ("auto", "exposed") and graph.n > CONTRIBUTIONS_ALL_NODES_UP_TO:
@@ -181,7 +189,10 @@ def _contribution_targets(graph, table, contributions_for, modes) -> dict[str, n
         if contributions_for == "exposed":
             return dict.fromkeys(modes, exposed)
         top = exposed[:CONTRIBUTIONS_TOP]
-        return {mode: top if mode == "reach" else exposed for mode in modes}
+        columns = min(len(exposed), len(share_sources(graph, s, exposed)))
+        share = exposed if columns * int((graph.share > 0).sum()) <= SHARE_WORK else top
+        chosen = {"share": share, "reach": top}
+        return {mode: chosen.get(mode, exposed) for mode in modes}
     return dict.fromkeys(modes, _named_targets(graph, contributions_for))
 
 
@@ -205,7 +216,7 @@ def _source_parts(graph, s, targets: dict[str, np.ndarray], tol, max_iter) -> di
     parts = {}
     if "share" in targets:
         try:
-            parts |= source_parts(graph, s, targets["share"], ("share",))
+            parts |= source_parts(graph, s, targets["share"], ("share",), tol=tol, max_iter=max_iter)
         except ConvergenceError:
             found = np.unique(targets["share"])
             parts["share"] = _share_by_iteration(graph, s, found, tol, max_iter)
