@@ -216,7 +216,8 @@ def _source_parts(graph, s, targets: dict[str, np.ndarray], tol, max_iter) -> di
     parts = {}
     if "share" in targets:
         try:
-            parts |= source_parts(graph, s, targets["share"], ("share",), tol=tol, max_iter=max_iter)
+            share = source_parts(graph, s, targets["share"], ("share",), tol=tol, max_iter=max_iter)
+            parts |= share
         except ConvergenceError:
             found = np.unique(targets["share"])
             parts["share"] = _share_by_iteration(graph, s, found, tol, max_iter)
