@@ -483,3 +483,31 @@ def test_results_are_identical_run_to_run():
     assert (first["reach"] > 0).sum() > 100
     for column in ("reach", "share", "path", "tier"):
         assert first[column].equals(second[column])
+
+
+def test_auto_contributions_above_2000_nodes_cover_every_exposed_product(monkeypatch, tmp_path):
+    """Above 2,000 nodes, share and path parts for every exposed buyer-facing node and reach
+    parts for the 50 most exposed; where share parts would cost more than SHARE_WORK, share
+    too for the 50 only; each set is what ``most_exposed`` ranks, and run params say so."""
+    import graphkit.propagation.engine as engine
+    from graphkit.generate import write_generated
+    from graphkit.graph.rules import most_exposed
+    from graphkit.io import read_bundle
+    from graphkit.screen.score import screen_nodes
+
+    write_generated(tmp_path, 1_500, seed=3)
+    bundle = read_bundle(tmp_path)
+    s = screen_nodes(bundle.nodes).set_axis(bundle.nodes["id"].to_numpy())["source_score"]
+    exposure = propagate(bundle, s)
+    table = exposure.table
+    exposed = most_exposed(table)
+    assert len(table) > 2_000 and len(exposed) > 50
+    counts = exposure.params["contributions_for"]
+    assert counts == {"reach": 50, "share": len(exposed), "path": len(exposed)}
+    parts = exposure.contributions
+    for mode, wanted in (("share", exposed), ("path", exposed), ("reach", exposed[:50])):
+        assert set(parts.loc[parts["mode"] == mode, "target"]) <= set(wanted)
+    assert (table.loc[exposed, "n_sources"] > 0).all()
+    monkeypatch.setattr(engine, "SHARE_WORK", 0)
+    limited = propagate(bundle, s).params["contributions_for"]
+    assert limited == {"reach": 50, "share": 50, "path": len(exposed)}
