@@ -221,8 +221,8 @@ def _share_forward(graph, schedule, s, sources, targets, top) -> SourceParts:
 
 def _share_backward(graph, schedule, s, sources, targets, top, tol, max_iter) -> SourceParts:
     """Share parts by targets: per chunk of targets each node's weight in them (y = e_t +
-    A y, the rounds in reverse; loop blocks by the engine's iterative loop solve, column by
-    column); a source's part is what it injects times the weight where it injects it."""
+    A y, the rounds in reverse; loop blocks by the engine's iterative loop solve); a
+    source's part is what it injects times the weight where it injects it."""
     onward, blocks = _backward_edges(graph, schedule)
     own = np.flatnonzero(graph.own & np.isin(graph.src, sources))
     makes_at = schedule.place[graph.dst[own]]
@@ -239,9 +239,7 @@ def _share_backward(graph, schedule, s, sources, targets, top, tol, max_iter) ->
             begin, loop, end = schedule.bounds[number]
             y[begin:end] += onward[begin:end] @ y
             if loop < end:
-                for column in range(len(chunk)):
-                    rhs = y[loop:end, column]
-                    y[loop:end, column] = solve_loops(blocks[number], rhs, tol, max_iter)
+                y[loop:end] = solve_loops(blocks[number], y[loop:end], tol, max_iter)
         parts = itself * y[schedule.place[sources]]
         np.add.at(parts, row[graph.src[own]], makes * y[makes_at])
         kept = _Kept(len(chunk), top)

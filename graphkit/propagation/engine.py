@@ -249,7 +249,8 @@ def _add_source_summary(table, graph, parts: dict) -> None:
     n_sources = np.full(graph.n, -1)
     for mode in ("share", "reach", "path"):  # the later ones count chains: they win
         if mode in parts:
-            n_sources[parts[mode].targets] = parts[mode].n_sources
+            counted = parts[mode].n_sources >= 0  # -1: not counted exactly
+            n_sources[parts[mode].targets[counted]] = parts[mode].n_sources[counted]
     table["n_sources"] = nullable_int(n_sources)
     mode = next(m for m in ("share", "reach", "path") if m in parts)
     frame = parts_frame(graph, {mode: parts[mode]})

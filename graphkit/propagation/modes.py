@@ -261,7 +261,8 @@ def share_scores(graph, s, own_score=None, tol=1e-12, max_iter=10_000, direct=Fa
 
 
 def solve_loops(a_t, rhs: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
-    """Solve x = rhs + A^T x on nodes that lie on loops (the least solution).
+    """Solve x = rhs + A^T x on nodes that lie on loops (the least solution); ``rhs`` may
+    hold several right-hand sides as columns.
 
     Jacobi rounds x <- rhs + A^T x (geometric on loops); where that is slow (after
     SHARE_JACOBI_ROUNDS rounds) BiCGSTAB takes over from the current x, its answer accepted
@@ -286,11 +287,20 @@ def solve_loops(a_t, rhs: np.ndarray, tol: float, max_iter: int) -> np.ndarray:
 
 
 def _share_krylov(a_t, rhs: np.ndarray, start: np.ndarray) -> np.ndarray:
-    """BiCGSTAB on (I - A^T) x = b from ``start``; ``start`` again if it breaks down."""
+    """BiCGSTAB on (I - A^T) x = b from ``start`` (several right-hand sides: column by
+    column); ``start`` again where it breaks down."""
     from scipy.sparse import identity
-    from scipy.sparse.linalg import bicgstab
 
     system = (identity(a_t.shape[0], format="csr") - a_t).tocsr()
+    if rhs.ndim == 1:
+        return _bicgstab(system, rhs, start)
+    columns = range(rhs.shape[1])
+    return np.column_stack([_bicgstab(system, rhs[:, c], start[:, c]) for c in columns])
+
+
+def _bicgstab(system, rhs: np.ndarray, start: np.ndarray) -> np.ndarray:
+    from scipy.sparse.linalg import bicgstab
+
     solved, info = bicgstab(system, rhs, x0=start, rtol=1e-14, atol=0.0, maxiter=2_000)
     return solved if info == 0 and np.isfinite(solved).all() else start
 

@@ -34,13 +34,18 @@ if TYPE_CHECKING:
 THIN = 32
 #: 64-bit words of source bitsets carried per counting pass
 WORDS = 16
+#: sources are counted exactly by bitsets while (sources / 64) x edges stays under this
+#: (100,000 generated suppliers: 3.4e7, about 1.5 s); beyond, a node's count is exact where
+#: fewer than ``top`` sources reach it and -1 (unknown: at least ``top``) elsewhere
+COUNT_WORK = 5e8
 
 
 @dataclass
 class StrongestSources:
     """Per node (rows by node position) its ``top`` best sources, best first: ``source``
     (node positions, -1 where fewer) and ``value`` (s(j) x the best chain; 0 where fewer),
-    and ``count``, the number of sources with a chain of positive confidence into it."""
+    and ``count``, the number of sources with a chain of positive confidence into it (-1:
+    at least ``top``, where counting exactly would cost more than COUNT_WORK)."""
 
     source: np.ndarray
     value: np.ndarray
@@ -57,6 +62,9 @@ def strongest_sources(graph: IndexedGraph, s: np.ndarray, top: int) -> Strongest
         if search_from < end:
             plan.search(source, value, search_from, end)
     count = plan.count_sources()
+    if count is None:
+        listed = (source >= 0).sum(axis=1)
+        count = np.where(listed < top, listed, -1)
     place = plan.place
     return StrongestSources(source=source[place], value=value[place], count=count[place])
 
@@ -154,10 +162,13 @@ class _Plan:
                 value[begin + row, : len(pairs)] = got[:, 0]
                 source[begin + row, : len(pairs)] = got[:, 1]
 
-    def count_sources(self) -> np.ndarray:
-        """Per place, the number of sources with a chain of positive confidence into it."""
+    def count_sources(self) -> np.ndarray | None:
+        """Per place, the number of sources with a chain of positive confidence into it
+        (None where that would cost more than COUNT_WORK)."""
         n = len(self.place)
         sources = np.unique(self.inject_source)
+        if -(-len(sources) // 64) * len(self.src) > COUNT_WORK:
+            return None
         bit = np.full(n, -1, dtype=np.int64)
         bit[sources] = np.arange(len(sources))
         count = np.zeros(n, dtype=np.int64)
