@@ -209,3 +209,19 @@ def test_strongest_sources_are_the_best_of_all_chains_however_the_rounds_split(b
                     for v, j in got:  # each listed source with its own best chain
                         assert every[(t, j)] == pytest.approx(-v)
                     assert found.count[t] == len(want)
+
+
+def test_source_counts_past_count_work_are_exact_only_below_top(monkeypatch):
+    """Where exact counting would cost more than COUNT_WORK, a node reached by fewer than
+    ``top`` sources still gets its exact count and one reached by more gets -1."""
+    import graphkit.propagation.strongest as strongest
+
+    nodes = [(f"s{i}", "supplier", 0.5) for i in range(3)] + [("t", "supplier", None)]
+    graph, s = indexed(make_bundle(nodes, [(f"s{i}", "t", 0.3, 0.9) for i in range(3)]))
+    exact = strongest.strongest_sources(graph, s, 2).count
+    monkeypatch.setattr(strongest, "COUNT_WORK", 0)
+    for top, expected in ((2, -1), (3, -1), (4, 3)):
+        found = strongest.strongest_sources(graph, s, top)
+        assert found.count[graph.ids.get_loc("t")] == expected
+        assert found.count[graph.ids.get_loc("s0")] == 1  # itself, fewer than top
+    assert exact[graph.ids.get_loc("t")] == 3
