@@ -45,8 +45,10 @@ if TYPE_CHECKING:
 #: how contributions are computed, as run.json says
 CONTRIBUTIONS_METHOD = (
     f"per target, the {TOP} largest per-source parts, each the target's score if that source "
-    "were the only one: share = its exact additive part; path = its best chain; reach = reach "
-    "alone (forward passes over the loop schedule, one column per source)"
+    "were the only one: share = its exact additive part (a pass over the loop schedule per 64 "
+    "sources, or per 64 targets where targets are fewer); path = its best chain (every node's "
+    f"{TOP} best distinct sources in one pass); reach = reach alone (the engine's reach on a "
+    "copy per listed source)"
 )
 
 
