@@ -95,6 +95,7 @@ def measure(n_suppliers: int, seed: int, work: Path) -> dict:
         "propagate_s": propagate_s,
         "propagate_gb": propagate_gb,
         "phases": record["timings_s"],
+        "parts_for": record["parameters"]["contributions_for"],
         "exposed": len(exposed),
         "views": record.get("views", 0),
         "out_mb": folder_mb(out),
@@ -103,17 +104,23 @@ def measure(n_suppliers: int, seed: int, work: Path) -> dict:
     }
 
 
+def parts_for(counts: dict) -> str:
+    """How many products got per-source parts, per mode (run.json's contributions_for)."""
+    return " / ".join(f"{counts.get(mode, 0):,}" for mode in ("share", "path", "reach"))
+
+
 def tables(rows: list[dict]) -> str:
     lines = [
         "| suppliers | `graphkit run` | peak | `validate` | `propagate --out` | exposed products "
-        "(all explained) | views | output | products.html |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "(all explained) | parts for (share / path / reach) | views | output | products.html |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
             f"| {r['suppliers']:,} | {r['run_s']:.1f} s | {r['run_gb']:.1f} GB | "
             f"{r['validate_s']:.1f} s | {r['propagate_s']:.1f} s | {r['exposed']:,} | "
-            f"{r['views']} | {r['out_mb']:.0f} MB | {r['products_page_mb']:.1f} MB |"
+            f"{parts_for(r['parts_for'])} | {r['views']} | {r['out_mb']:.0f} MB | "
+            f"{r['products_page_mb']:.1f} MB |"
         )
     lines += ["", "| suppliers | " + " | ".join(PHASES) + " | engine | naive explain* |",
               "|---:|" + "---:|" * (len(PHASES) + 2)]  # fmt: skip
