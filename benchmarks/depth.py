@@ -19,7 +19,8 @@ paths costs), ``paths`` (top-k per
 buyer-facing node: ``explain.paths_into`` per target, Yen's algorithm on networkx, against
 ``propagation.paths.top_paths_all``), per-source parts for every buyer-facing node:
 ``contributions.per_source`` without its pair budget against
-``propagation.attribution.source_parts`` (share and path by backward solves; reach alone,
+``propagation.attribution.source_parts`` (share forward over the loop schedule, path by
+every node's best sources in one pass; reach alone,
 which includes finding the listed sources by their chains). Prints a markdown table.
 """
 
@@ -39,7 +40,7 @@ PHASES = {
     "modes": ("engine",),
     "modes and paths": ("engine, then top paths",),
     "paths": ("per target (Yen)", "one pass"),
-    "share and path parts": ("per_source", "backward blocks"),
+    "share and path parts": ("per_source", "one pass"),
     "reach parts": ("per_source", "reach alone on copies"),
 }
 
@@ -144,7 +145,7 @@ PHASE_RUNNERS = {
     ("paths", "per target (Yen)"): _paths_yen,
     ("paths", "one pass"): _paths_one_pass,
     ("share and path parts", "per_source"): _per_source("share", "path"),
-    ("share and path parts", "backward blocks"): _source_parts("share", "path"),
+    ("share and path parts", "one pass"): _source_parts("share", "path"),
     ("reach parts", "per_source"): _per_source("reach"),
     ("reach parts", "reach alone on copies"): _source_parts("path", "reach"),
 }
