@@ -142,6 +142,23 @@ class _Schedule:
         return cls(place=place, bounds=bounds, label=rounds.label[node])
 
 
+#: a round of at most this many rows takes its product row by row (slicing a scipy matrix costs
+#: about 100 microseconds, a deep chain has a round per node)
+FEW_ROWS = 8
+
+
+def _rows_times(matrix, begin: int, end: int, values: np.ndarray) -> np.ndarray:
+    """``matrix[begin:end] @ values`` for a CSR matrix."""
+    if end - begin > FEW_ROWS:
+        return matrix[begin:end] @ values
+    lo, hi = matrix.indptr[begin], matrix.indptr[end]
+    found = np.zeros((end - begin, values.shape[1]))
+    if hi > lo:
+        rows = np.repeat(np.arange(end - begin), np.diff(matrix.indptr[begin : end + 1]))
+        np.add.at(found, rows, matrix.data[lo:hi, None] * values[matrix.indices[lo:hi]])
+    return found
+
+
 def _by_target(src: np.ndarray, dst: np.ndarray, weight: np.ndarray, rows: int):
     """Edges as a CSR matrix by target (A[dst, src] = weight; parallel edges summed)."""
     from scipy.sparse import csr_matrix
@@ -237,7 +254,7 @@ def _share_backward(graph, schedule, s, sources, targets, top, tol, max_iter) ->
         y[schedule.place[chunk], np.arange(len(chunk))] = 1.0
         for number in range(len(schedule.bounds) - 1, -1, -1):
             begin, loop, end = schedule.bounds[number]
-            y[begin:end] += onward[begin:end] @ y
+            y[begin:end] += _rows_times(onward, begin, end, y)
             if loop < end:
                 y[loop:end] = solve_loops(blocks[number], y[loop:end], tol, max_iter)
         parts = itself * y[schedule.place[sources]]
@@ -300,7 +317,7 @@ def _forward(schedule, flow, start) -> np.ndarray:
     for number, (begin, loop, end) in enumerate(schedule.bounds):
         if end <= first:
             continue
-        value[begin:end] = start[begin:end] + flow.cross[begin:end] @ value
+        value[begin:end] = start[begin:end] + _rows_times(flow.cross, begin, end, value)
         if loop < end:
             solved = flow.inner[number].solve(np.asfortranarray(value[loop:end]))
             if not np.isfinite(solved).all():
