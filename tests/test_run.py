@@ -299,3 +299,49 @@ def test_a_rerun_into_the_same_folder_leaves_only_the_new_results(electronics_ru
 
     assert any(name.startswith("views/c-km500-") for name in files(electronics_run))
     assert files(used) == files(fresh)
+
+
+@pytest.mark.parametrize(("suppliers", "seed"), [(1_000, 1), (1_500, 2), (1_500, 3)])
+def test_run_explains_every_exposed_product_of_generated_bundles(tmp_path, suppliers, seed):
+    """Generated bundles below and above 2,000 nodes, several seeds: the run finishes, every
+    exposed product has its top paths and its share and path parts, the 50 most exposed
+    their reach parts, and run.json says so."""
+    import pandas as pd
+
+    from graphkit.graph.rules import most_exposed
+
+    bundle, out = tmp_path / "bundle", tmp_path / "out"
+    assert (
+        run_cli(
+            "generate", "--suppliers", str(suppliers), "--seed", str(seed), str(bundle)
+        ).returncode
+        == 0
+    )
+    result = run_cli("run", str(bundle), "--out", str(out))
+    assert result.returncode == 0, result.stderr
+    table = pd.read_csv(out / "exposures.csv", keep_default_na=False, index_col="id")
+    table["buyer_facing"] = table["buyer_facing"].astype(str) == "True"
+    exposed = list(most_exposed(table))
+    assert exposed
+    assert set(json.loads((out / "paths.json").read_text())) == set(exposed)
+    parts = pd.read_csv(out / "contributions.csv", keep_default_na=False)
+    counts = json.loads((out / "run.json").read_text())["parameters"]["contributions_for"]
+    for mode in ("share", "path"):
+        assert set(parts.loc[parts["mode"] == mode, "target"]) <= set(table.index)
+    if len(table) > 2_000:
+        assert counts == {
+            "reach": min(50, len(exposed)),
+            "share": len(exposed),
+            "path": len(exposed),
+        }
+        for mode in ("share", "path"):
+            assert set(parts.loc[parts["mode"] == mode, "target"]) == set(exposed)
+        reached = set(parts.loc[parts["mode"] == "reach", "target"])
+        assert reached <= set(exposed) and len(reached) == min(50, len(exposed))
+        # the 50 most exposed (ties at the cut, common at reach 1, may fall either way)
+        score = table.loc[exposed, ["reach", "share", "path"]].max(axis=1)
+        cut = score.iloc[min(50, len(exposed)) - 1]
+        assert set(score.index[score > cut + 1e-9]) <= reached
+        assert (score[list(reached)] >= cut - 1e-9).all()
+    else:
+        assert set(counts.values()) == {len(table)}
