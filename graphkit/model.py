@@ -65,6 +65,18 @@ class Bundle:
     origin: str = ""
     warnings: list[Problem] = field(default_factory=list)
     _digest: str | None = field(default=None, init=False, repr=False, compare=False)
+    _node_ids: pd.Index | None = field(default=None, init=False, repr=False, compare=False)
+
+    def node_rows(self, ids: list[str]) -> tuple[pd.DataFrame, list[str]]:
+        """The node rows of ``ids`` in that order, and the ids that are not nodes (the id
+        index is built on the first call and kept, as the digest is)."""
+        import pandas as pd
+
+        if self._node_ids is None:
+            self._node_ids = pd.Index(self.nodes["id"])
+        positions = self._node_ids.get_indexer(ids)
+        missing = [node for node, at in zip(ids, positions, strict=True) if at < 0]
+        return self.nodes.iloc[positions[positions >= 0]], missing
 
     def to_networkx(self) -> nx.DiGraph:
         """The bundle as a networkx DiGraph; missing values are left out of the attributes."""

@@ -193,11 +193,10 @@ def _view_nodes(
 ) -> pd.DataFrame:
     import pandas as pd
 
-    table = bundle.nodes.set_index("id")
-    missing = [node for node in order if node not in table.index]
+    rows, missing = bundle.node_rows(order)
     if missing:
         raise GraphError(f"paths name nodes that are not in the bundle: {', '.join(missing[:5])}")
-    records = table.loc[order].reset_index().to_dict("records")
+    records = rows.to_dict("records")
     score = pd.to_numeric(scores.reindex(order), errors="coerce").clip(0, 1).to_numpy()
     sources = {p.nodes[0] for p in paths}
     targets = {p.nodes[-1] for p in paths}
