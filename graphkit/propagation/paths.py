@@ -357,17 +357,18 @@ class _Labels:
 
     def _unwind(self, label: int) -> tuple[list[int], list[int]]:
         """The label's path as nodes (source first) and edge ids."""
-        node_at, graph = self.plan.node, self.plan.graph
-        nodes, used = [], []
+        node, parent, edge_into = self.node, self.parent, self.edge
+        places, used = [], []
         while label >= 0:
-            nodes.append(int(node_at[self.node[label]]))
-            edge = self.edge[label]
+            places.append(node[label])
+            edge = edge_into[label]
             if edge >= 0:
                 used.append(edge)
-            if self.parent[label] < 0 and edge >= 0:
-                nodes.append(int(graph.src[edge]))
-            label = self.parent[label]
-        return nodes[::-1], used[::-1]
+            label = parent[label]
+        nodes = self.plan.node[places[::-1]].tolist()
+        if edge >= 0:  # the path starts with an own edge: its maker comes first
+            nodes.insert(0, int(self.plan.graph.src[edge]))
+        return nodes, used[::-1]
 
 
 def _column(values: array, first: int = 0) -> np.ndarray:
