@@ -85,11 +85,13 @@ def first_attempt(bundle, k: int) -> list[tuple[list, bool]]:
 
     graph = index_graph(bundle)
     s = score_array(graph, explicit_scores(bundle))
-    plan = paths._Plan.of(graph, s)
-    labels = paths._Labels(plan, np.ones(graph.n, dtype=bool), k, paths.LOOP_CHECK_DEPTH)
+    labels = paths._Labels(
+        paths._Plan.of(graph, s), np.ones(graph.n, dtype=bool), k, paths.LOOP_CHECK_DEPTH
+    )
     labels.walk()
-    labels.certify()
-    return [labels.paths_into(t, k) for t in range(graph.n)]
+    found: dict[int, list] = {}
+    failed = set(labels.read(np.arange(graph.n), k, found).tolist())
+    return [(found[t], t not in failed) for t in range(graph.n)]
 
 
 def weights(values: list[float]) -> list[float]:

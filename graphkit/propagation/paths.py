@@ -17,10 +17,11 @@ unless it enters the maker of its own edge, which is dropped. The loops of a wid
 and runs of thin rounds, are finished by a label-setting search (Dijkstra over labels) over
 their edges among themselves, seeded with the merged labels: a kept label is extended along
 every edge except into a node already on it (the last ``depth`` hops within the loop are
-checked, or all of them). On loops a node's cheapest labels may all run through the next
-node, so the result is certified: every label not kept at v costs at least D(v), so any
-path missed into t costs at least B(t) = min over v of D(v) + dist(v, t) (one compiled
-Dijkstra from a super-source linked to every v at weight D(v)). A target is exact when its
+checked, or all of them, back to that node's cheapest kept label). On loops a node's
+cheapest labels may all run through the next node, so the result is certified: every label
+not kept at v costs at least D(v), so any path missed into t costs at least
+B(t) = min over v of D(v) + dist(v, t) (one compiled Dijkstra from a super-source linked to
+every v at weight D(v)). A target is exact when its
 k-th simple path costs at most B(t), or when nothing was dropped upstream (B(t) = inf).
 Targets that fail are searched again by one search over the whole graph with four times
 the cap and the full loop check, until none fails (the last attempt keeps every simple
@@ -92,18 +93,10 @@ def top_paths_all(
     cap, depth = max(1, FIRST_CAP * k), LOOP_CHECK_DEPTH
     labels = _Labels(plan, upstream_of(graph, todo, graph.confidence), cap, depth)
     labels.walk()
-    while len(todo):
-        labels.certify()
-        failed = []
-        for t in todo.tolist():
-            found[t], certain = labels.paths_into(t, k)
-            if not certain:
-                failed.append(t)
-        todo = np.array(failed, dtype=np.int64)
+    while len(todo := labels.read(todo, k, found)):
         cap, depth = (UNBOUNDED if cap > 16 * k else cap * 4), UNBOUNDED
-        if len(todo):
-            labels = _Labels(plan, upstream_of(graph, todo, graph.confidence), cap, depth)
-            labels.search_all()
+        labels = _Labels(plan, upstream_of(graph, todo, graph.confidence), cap, depth)
+        labels.search_all()
     return _table(graph, s, found)
 
 
@@ -334,12 +327,18 @@ class _Labels:
             label, steps = self.parent[label], steps + 1
         return False
 
-    def certify(self) -> None:
-        """Each place's kept labels in order, and the bounds B of the certificate."""
+    def read(self, targets: np.ndarray, k: int, found: dict) -> np.ndarray:
+        """Put the targets' first k simple kept paths in ``found``; the targets not certain."""
         node = _column(self.node)
         self.by_place = stable_order(node)
         self.kept_starts = row_starts(node[self.by_place], len(self.plan.node))
         self.bound = _bounds(self.plan, self.dropped)
+        failed = []
+        for t in targets.tolist():
+            found[t], certain = self.paths_into(t, k)
+            if not certain:
+                failed.append(t)
+        return np.array(failed, dtype=np.int64)
 
     def paths_into(self, t: int, k: int) -> tuple[list, bool]:
         """The first k simple kept paths into node t, and whether they are certainly the k
