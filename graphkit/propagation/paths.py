@@ -9,7 +9,8 @@ counts (the first of equals), as in ``explain.top_paths``.
 
 Partial paths ("labels", parent pointers) flow over the schedule of ``strongest.py``: the
 nodes in topological order of their loops ("places"), in rounds. Each node keeps its
-``cap`` cheapest labels (k at first) and records ``dropped``, the cheapest it did not keep.
+``cap`` cheapest labels (k at first; of equal weight, fewer hops first) and records
+``dropped``, the cheapest it did not keep.
 A wide round takes its nodes' labels in one vectorised merge: the kept labels of their
 predecessors (earlier rounds) plus the edge's cost, and the start labels (a source on its
 own; an own edge from a source), the ``cap`` cheapest per node. Such an extension is simple
@@ -53,6 +54,8 @@ if TYPE_CHECKING:
 #: paths per target by default
 K = 5
 UNBOUNDED = 1 << 62
+#: the first attempt's slots of the kept labels per place: column and empty value
+SLOTS = {"label": -1, "weight": np.inf, "maker": -1, "hops": 0}
 #: hops a kept label is checked back for the node it would enter, on the first attempt
 LOOP_CHECK_DEPTH = 64
 #: per-node label cap of the first attempt, as a multiple of k
@@ -187,21 +190,22 @@ def _usable_edges(graph: IndexedGraph, s: np.ndarray) -> tuple[np.ndarray, np.nd
 
 class _Labels:
     """The labels of one attempt in places (node, parent label, edge into the node: own edge
-    or -1 at a start, weight, maker place of the path's own edge or -1), each place's first
-    ``cap`` by weight kept, ``dropped`` the cheapest not kept (see the module docstring)."""
+    or -1 at a start, maker place of the path's own edge or -1, hops, weight), each place's
+    first ``cap`` by weight (then fewer hops) kept, ``dropped`` the cheapest not kept (see
+    the module docstring)."""
 
     def __init__(self, plan: _Plan, inside: np.ndarray, cap: int, depth: int):
         self.plan, self.cap, self.depth = plan, cap, depth
         self.inside = inside[plan.node]
         self.inside_list = self.inside.tolist()
-        self.node, self.parent, self.edge = array("q"), array("q"), array("q")
-        self.maker, self.weight = array("q"), array("d")
+        self.node, self.parent, self.edge, self.maker, self.hops = (array("q") for _ in range(5))
+        self.weight = array("d")
         self.dropped = np.full(len(plan.node), np.inf)
 
     def walk(self) -> None:
         """The first attempt: the schedule's segments, merged and searched in turn."""
         n, cap = len(self.plan.node), self.cap
-        slots = (np.full((n, cap), -1), np.full((n, cap), np.inf), np.full((n, cap), -1))
+        slots = {name: np.full((n, cap), empty) for name, empty in SLOTS.items()}
         for begin, end, search_from in self.plan.segments:
             seeds = self._merge(begin, end, search_from, slots)
             if search_from < end:
@@ -214,6 +218,7 @@ class _Labels:
         plan, use = self.plan, self.inside[self.plan.start_place]
         seeds = _seeds(
             plan.start_weight[use],
+            (plan.start_edge[use] >= 0).astype(np.int64),
             plan.start_place[use],
             np.full(use.sum(), -1),
             plan.start_edge[use],
@@ -226,37 +231,42 @@ class _Labels:
         along the edges into them, and their start labels. Keeps those before search_from;
         returns the others as seeds of the search."""
         plan, cap = self.plan, self.cap
-        slot, slot_weight, slot_maker = slots
         lo, hi = plan.into[begin], plan.into[end]
         outside = lo + np.flatnonzero(plan.src[lo:hi] < begin)
         src = plan.src[outside]
         i, j = plan.at[begin], plan.at[end]
         place = np.concatenate([np.repeat(plan.dst[outside], cap), plan.start_place[i:j]])
         weight = np.concatenate(
-            [(slot_weight[src] + plan.cost[outside, None]).ravel(), plan.start_weight[i:j]]
+            [(slots["weight"][src] + plan.cost[outside, None]).ravel(), plan.start_weight[i:j]]
         )
-        parent = np.concatenate([slot[src].ravel(), np.full(j - i, -1)])
+        hops = np.concatenate([(slots["hops"][src] + 1).ravel(), plan.start_edge[i:j] >= 0])
+        parent = np.concatenate([slots["label"][src].ravel(), np.full(j - i, -1)])
         edge = np.concatenate([np.repeat(plan.ids[outside], cap), plan.start_edge[i:j]])
-        maker = np.concatenate([slot_maker[src].ravel(), plan.start_maker[i:j]])
+        maker = np.concatenate([slots["maker"][src].ravel(), plan.start_maker[i:j]])
         use = np.flatnonzero(np.isfinite(weight) & self.inside[place] & (maker != place))
-        use = use[np.lexsort((weight[use], place[use]))]
-        place, weight, parent, edge, maker = (a[use] for a in (place, weight, parent, edge, maker))
+        use = use[np.lexsort((hops[use], weight[use], place[use]))]
+        columns = (place, weight, hops, parent, edge, maker)
+        place, weight, hops, parent, edge, maker = (a[use] for a in columns)
         rank = np.arange(len(place)) - row_starts(place - begin, end - begin)[place - begin]
         cut = rank == cap
         self.dropped[place[cut]] = weight[cut]
         kept = np.flatnonzero((rank < cap) & (place < search_from))
-        labels = self._append(place[kept], parent[kept], edge[kept], weight[kept], maker[kept])
-        slot[place[kept], rank[kept]] = labels
-        slot_weight[place[kept], rank[kept]] = weight[kept]
-        slot_maker[place[kept], rank[kept]] = maker[kept]
+        labels = self._append(
+            place[kept], parent[kept], edge[kept], maker[kept], hops[kept], weight[kept]
+        )
+        at = place[kept], rank[kept]
+        for name, values in zip(SLOTS, (labels, weight[kept], maker[kept], hops[kept])):
+            slots[name][at] = values
         seed = np.flatnonzero((rank < cap) & (place >= search_from))
-        return _seeds(weight[seed], place[seed], parent[seed], edge[seed], maker[seed])
+        columns = (weight, hops, place, parent, edge, maker)
+        return _seeds(*(a[seed] for a in columns))
 
-    def _append(self, node, parent, edge, weight, maker) -> np.ndarray:
+    def _append(self, node, parent, edge, maker, hops, weight) -> np.ndarray:
         """Append labels in bulk; their numbers."""
         first = len(self.node)
         for column, values in zip(
-            (self.node, self.parent, self.edge, self.maker), (node, parent, edge, maker)
+            (self.node, self.parent, self.edge, self.maker, self.hops),
+            (node, parent, edge, maker, hops),
         ):
             column.frombytes(values.astype(np.int64).tobytes())
         self.weight.frombytes(weight.astype(float).tobytes())
@@ -264,34 +274,37 @@ class _Labels:
 
     def _slot(self, first: int, slots) -> None:
         """Put the labels from number ``first`` on (a search's, by weight) in their slots."""
-        slot, slot_weight, slot_maker = slots
         node = _column(self.node, first)
         labels = first + stable_order(node)
         node = node[labels - first]
-        rank = np.arange(len(node)) - np.searchsorted(node, node)
-        slot[node, rank] = labels
-        slot_weight[node, rank] = _column(self.weight)[labels]
-        slot_maker[node, rank] = _column(self.maker)[labels]
+        at = node, np.arange(len(node)) - np.searchsorted(node, node)
+        slots["label"][at] = labels
+        for name in ("weight", "maker", "hops"):
+            slots[name][at] = _column(getattr(self, name))[labels]
 
     def _search(self, begin: int, end: int, heap: list[tuple]) -> None:
         """Label-setting over places begin:end's edges among themselves from the seeds
-        (weight, order, place, parent, edge, maker): each place keeps its first ``cap``."""
+        (weight, hops, order, place, parent, edge, maker): each place keeps its first
+        ``cap``."""
         starts, dst, cost, ids = self.plan.local_edges(begin, end)
         inside, component, cap = self.inside_list, self.plan.component, self.cap
         kept_at, dropped = [0] * (end - begin), self.dropped[begin:end].tolist()
         floor = [np.inf] * (end - begin)  # weight of each place's cheapest kept label
-        columns = (self.node, self.parent, self.edge, self.weight, self.maker)
-        add_node, add_parent, add_edge, add_weight, add_maker = (c.append for c in columns)
+        columns = (self.node, self.parent, self.edge, self.maker, self.hops, self.weight)
+        add_node, add_parent, add_edge, add_maker, add_hops, add_weight = (
+            c.append for c in columns
+        )
         heapq.heapify(heap)
         order = count()
         while heap:
-            weight, _, v, parent, edge, maker = heapq.heappop(heap)
+            weight, hops, _, v, parent, edge, maker = heapq.heappop(heap)
             at = v - begin
             if kept_at[at] >= cap:
                 dropped[at] = min(dropped[at], weight)
                 continue
             label = len(self.node)
-            add_node(v), add_parent(parent), add_edge(edge), add_weight(weight), add_maker(maker)
+            add_node(v), add_parent(parent), add_edge(edge), add_maker(maker), add_hops(hops)
+            add_weight(weight)
             if not kept_at[at]:
                 floor[at] = weight
             kept_at[at] += 1
@@ -308,7 +321,7 @@ class _Labels:
                 if full:
                     dropped[w - begin] = further
                     continue
-                heapq.heappush(heap, (further, next(order), w, label, ids[e], maker))
+                heapq.heappush(heap, (further, hops + 1, next(order), w, label, ids[e], maker))
         self.dropped[begin:end] = dropped
 
     def _on_path(self, label: int, w: int, floor: float) -> bool:
@@ -375,12 +388,13 @@ def _column(values: array, first: int = 0) -> np.ndarray:
     return np.frombuffer(values, dtype=np.int64 if values.typecode == "q" else float)[first:].copy()
 
 
-def _seeds(weight, place, parent, edge, maker) -> list[tuple]:
-    """Labels to search from, as heap entries (ties in the given order)."""
-    columns = (weight, place, parent, edge, maker)
-    weight, place, parent, edge, maker = (c.tolist() for c in columns)
+def _seeds(weight, hops, place, parent, edge, maker) -> list[tuple]:
+    """Labels to search from, as heap entries (full ties in the given order)."""
+    weight, hops, place, parent, edge, maker = (
+        c.tolist() for c in (weight, hops, place, parent, edge, maker)
+    )
     order = range(-len(weight), 0)
-    return list(zip(weight, order, place, parent, edge, maker))
+    return list(zip(weight, hops, order, place, parent, edge, maker))
 
 
 def _bounds(plan: _Plan, dropped: np.ndarray) -> np.ndarray:
