@@ -43,12 +43,75 @@ def check_path(bundle, graph, s, table, i) -> None:
 @SETTINGS
 @given(graphs(acyclic=False, max_nodes=7))
 def test_one_pass_equals_yen_on_every_node_of_random_graphs_with_loops(bundle):
-    k = 4
+    assert_equals_yen(bundle, yen_values(bundle, 4), 4)
+
+
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(graphs(acyclic=False, max_nodes=7))
+def test_one_pass_equals_yen_however_the_rounds_split(bundle):
+    """Every round merged in one array step (THIN 0: only loops are searched), or every round
+    without a loop searched in runs (THIN large): what the first attempt certifies, and the
+    final answer, are Yen's."""
+    import graphkit.propagation.strongest as strongest
+
+    yen = yen_values(bundle, 3)
+    for thin in (0, 10**9):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(strongest, "THIN", thin)
+            for t, (paths, certain) in enumerate(first_attempt(bundle, 3)):
+                if certain:
+                    assert sorted(p[0] for p in paths) == pytest.approx(weights(yen[t]))
+            assert_equals_yen(bundle, yen, 3)
+
+
+@SETTINGS
+@given(graphs(acyclic=True, max_nodes=8))
+def test_without_loops_the_first_attempt_is_certain_everywhere(bundle):
+    """Outside loops the merge is the exact k-best merge: no target is searched again."""
+    import graphkit.propagation.paths as paths
+    import graphkit.propagation.strongest as strongest
+
+    yen = yen_values(bundle, 3)
+    for thin in (0, 10**9):
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setattr(strongest, "THIN", thin)
+            patch.setattr(paths._Labels, "search_all", lambda self: pytest.fail("searched again"))
+            assert_equals_yen(bundle, yen, 3)
+
+
+def first_attempt(bundle, k: int) -> list[tuple[list, bool]]:
+    """Per node, the first attempt's paths into it and whether they are certain."""
+    import graphkit.propagation.paths as paths
+
+    graph = index_graph(bundle)
+    s = score_array(graph, explicit_scores(bundle))
+    labels = paths._Labels(
+        paths._Plan.of(graph, s), np.ones(graph.n, dtype=bool), k, paths.LOOP_CHECK_DEPTH
+    )
+    labels.walk()
+    found: dict[int, list] = {}
+    failed = set(labels.read(np.arange(graph.n), k, found).tolist())
+    return [(found[t], t not in failed) for t in range(graph.n)]
+
+
+def weights(values: list[float]) -> list[float]:
+    with np.errstate(divide="ignore"):
+        return sorted((-np.log(values)).tolist())
+
+
+def yen_values(bundle, k: int) -> list[list[float]]:
+    """Per node, the values of Yen's k best paths into it."""
+    ids = index_graph(bundle).ids
+    return [sorted(p.value for p in top_paths(bundle, node, k=k)) for node in ids]
+
+
+def assert_equals_yen(bundle, yen: list[list[float]], k: int) -> None:
+    """The one-pass paths into every node have Yen's values, ranked, each a real simple
+    chain."""
     graph, s, table = one_pass(bundle, k)
     for t in range(graph.n):
         mine = np.flatnonzero(table.target == t)
-        yen = top_paths(bundle, graph.ids[t], k=k)
-        assert sorted(table.value[mine]) == pytest.approx(sorted(p.value for p in yen), rel=1e-9)
+        assert sorted(table.value[mine]) == pytest.approx(yen[t], rel=1e-9)
         assert table.rank[mine].tolist() == list(range(len(mine)))
         for i in mine:
             check_path(bundle, graph, s, table, i)
@@ -79,6 +142,43 @@ def test_the_bom_rule_keeps_the_makers_purchases_out_of_the_sandwich():
     for i in range(len(table)):
         assert "prawns" not in graph.ids[table.path_nodes(i)]
     assert len(table) == 0  # only the maker's own score (0) could reach the sandwich
+
+
+@pytest.mark.parametrize("thin", [0, 10**9])
+def test_a_path_back_into_its_maker_is_dropped_not_searched_again(thin):
+    """The maker m of an own edge into p may be downstream of p (p is USED_BY m): the start
+    at p cannot lead back into m. Dropping it (in the merge: THIN 0; in the search of a
+    thin run: THIN large) leaves m and the target their simple paths, certain at the first
+    attempt."""
+    import graphkit.propagation.paths as paths
+    import graphkit.propagation.strongest as strongest
+
+    bundle = make_bundle(
+        [
+            ("m", "supplier", 0.9),
+            ("b", "supplier", 0.5),
+            ("q", "component", None),
+            ("p", "component", None),
+            ("t", "supplier", None),
+        ],
+        [
+            ("q", "p", None, 1.0),
+            ("m", "p", None, 1.0),
+            ("p", "m", None, 0.9),
+            ("b", "m", None, 1.0),
+            ("m", "t", None, 1.0),
+        ],
+    )
+    target = np.flatnonzero(graph_ids(bundle) == "t")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(strongest, "THIN", thin)
+        patch.setattr(paths._Labels, "search_all", lambda self: pytest.fail("searched again"))
+        graph, s, table = one_pass(bundle, 2, target)
+    assert [graph.ids[table.path_nodes(i)].tolist() for i in range(2)] == [
+        ["m", "t"],
+        ["b", "m", "t"],
+    ]
+    assert table.value.tolist() == pytest.approx([p.value for p in top_paths(bundle, "t", 2)])
 
 
 def graph_ids(bundle):

@@ -7,24 +7,33 @@ component with known parts ("own" edge) may only be the first edge of a path, an
 the maker's own score. Of parallel edges (same ends, same own-ness) the most confident one
 counts (the first of equals), as in ``explain.top_paths``.
 
-The method is one label-setting search (Dijkstra over partial paths, "labels") from every
-source at once. Each node keeps the first ``cap`` labels that reach it (the cheapest, in
-order; k at first). A kept label is extended along every usable edge, except
-into a node already on it (only possible within its loop; the last ``depth`` hops are
-checked, or all of them). Outside loops this is the exact k-best merge in topological
-order. On loops a node's cheapest labels may all run through the next node, so the result
-is certified: every label not kept at v costs at least D(v), so any path the search missed
-into t costs at least B(t) = min over v of D(v) + dist(v, t) (one compiled Dijkstra from a
-super-source linked to every v at weight D(v)). A target is exact when its k-th simple path
-costs at most B(t), or when nothing was dropped upstream (B(t) = inf). Targets that fail
-are searched again with four times the cap and the full loop check, until none fails (the
-last attempt keeps every simple path: exhaustive, exact). Cost: O(k E log) outside loops,
-near-linear in depth; no recursion (labels are parent pointers).
+Partial paths ("labels", parent pointers) flow over the schedule of ``strongest.py``: the
+nodes in topological order of their loops ("places"), in rounds. Each node keeps its
+``cap`` cheapest labels (k at first; of equal weight, fewer hops first) and records
+``dropped``, the cheapest it did not keep.
+A wide round takes its nodes' labels in one vectorised merge: the kept labels of their
+predecessors (earlier rounds) plus the edge's cost, and the start labels (a source on its
+own; an own edge from a source), the ``cap`` cheapest per node. Such an extension is simple
+unless it enters the maker of its own edge, which is dropped. The loops of a wide round,
+and runs of thin rounds, are finished by a label-setting search (Dijkstra over labels) over
+their edges among themselves, seeded with the merged labels: a kept label is extended along
+every edge except into a node already on it (the last ``depth`` hops within the loop are
+checked, or all of them, back to that node's cheapest kept label). On loops a node's
+cheapest labels may all run through the next node, so the result is certified: every label
+not kept at v costs at least D(v), so any path missed into t costs at least
+B(t) = min over v of D(v) + dist(v, t) (one compiled Dijkstra from a super-source linked to
+every v at weight D(v)). A target is exact when its
+k-th simple path costs at most B(t), or when nothing was dropped upstream (B(t) = inf).
+Targets that fail are searched again by one search over the whole graph with four times
+the cap and the full loop check, until none fails (the last attempt keeps every simple
+path: exhaustive, exact). Cost: about k x edges array elements outside loops, the search's
+labels on loops and thin runs; no recursion.
 """
 
 from __future__ import annotations
 
 import heapq
+from array import array
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from itertools import count
@@ -33,7 +42,8 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from graphkit.graph import buyer_facing_mask
-from graphkit.graph.loops import components
+from graphkit.graph.loops import row_starts, stable_order
+from graphkit.propagation.strongest import path_rounds, walk_segments
 from graphkit.propagation.upstream import upstream_of
 
 if TYPE_CHECKING:
@@ -43,11 +53,13 @@ if TYPE_CHECKING:
 
 #: paths per target by default
 K = 5
-#: hops a kept label is checked back for the node it would enter, on the first attempts
-LOOP_CHECK_DEPTH = 6
+UNBOUNDED = 1 << 62
+#: the first attempt's slots of the kept labels per place: column and empty value
+SLOTS = {"label": -1, "weight": np.inf, "maker": -1, "hops": 0}
+#: hops a kept label is checked back for the node it would enter, on the first attempt
+LOOP_CHECK_DEPTH = 64
 #: per-node label cap of the first attempt, as a multiple of k
 FIRST_CAP = 1
-UNBOUNDED = 1 << 62
 
 
 @dataclass
@@ -73,42 +85,96 @@ class PathTable:
         return self.edges[self.starts[i] - i : self.starts[i + 1] - i - 1]
 
 
-@dataclass
-class _Edges:
-    """Usable edges (confidence > 0, best of parallels): carrying ones by source, own ones."""
-
-    src: np.ndarray
-    dst: np.ndarray
-    ids: np.ndarray
-    cost: np.ndarray
-    starts: np.ndarray
-    own: np.ndarray  # own edge ids
-
-
 def top_paths_all(
     graph: IndexedGraph, s: np.ndarray, targets: np.ndarray | None = None, k: int = K
 ) -> PathTable:
     """The k best exposure paths into each target (default: the buyer-facing nodes)."""
     targets = np.flatnonzero(buyer_facing_mask(graph)) if targets is None else targets
-    edges = _usable_edges(graph, s)
+    plan = _Plan.of(graph, s)
     found: dict[int, list[tuple[float, list[int], list[int]]]] = {}
     todo = np.unique(np.asarray(targets, dtype=np.int64))
     cap, depth = max(1, FIRST_CAP * k), LOOP_CHECK_DEPTH
-    while len(todo):
-        search = _Search(graph, s, edges, todo, cap, depth)
-        failed = []
-        for t in todo.tolist():
-            found[t], certain = search.paths_into(t, k)
-            if not certain:
-                failed.append(t)
-        todo = np.array(failed, dtype=np.int64)
+    labels = _Labels(plan, upstream_of(graph, todo, graph.confidence), cap, depth)
+    labels.walk()
+    while len(todo := labels.read(todo, k, found)):
         cap, depth = (UNBOUNDED if cap > 16 * k else cap * 4), UNBOUNDED
+        labels = _Labels(plan, upstream_of(graph, todo, graph.confidence), cap, depth)
+        labels.search_all()
     return _table(graph, s, found)
 
 
-def _usable_edges(graph: IndexedGraph, s: np.ndarray) -> _Edges:
-    """Edges with confidence > 0, the most confident of parallels; own edges apart."""
-    usable = np.flatnonzero(graph.confidence > 0)
+@dataclass
+class _Plan:
+    """The schedule in places (nodes by round, each round's loop nodes last), the usable
+    edges (confidence > 0, the most confident of parallels, no self-loops) in places by
+    target place, the start labels by place, and the segments (begin, end, search_from)."""
+
+    graph: IndexedGraph
+    node: np.ndarray  # node at each place
+    place: np.ndarray  # place of each node
+    component: list[int]  # loop at each place
+    src: np.ndarray  # carrying edges: source and target places, edge ids, costs
+    dst: np.ndarray
+    ids: np.ndarray
+    cost: np.ndarray
+    into: np.ndarray  # CSR starts of the carrying edges by target place
+    at: np.ndarray  # start labels: CSR starts by place, then place, weight, edge, maker
+    start_place: np.ndarray
+    start_weight: np.ndarray
+    start_edge: np.ndarray  # own edge, or -1 for a source on its own
+    start_maker: np.ndarray  # place of the own edge's maker, or -1
+    segments: list[tuple[int, int, int]]
+
+    @classmethod
+    def of(cls, graph: IndexedGraph, s: np.ndarray) -> _Plan:
+        rounds = path_rounds(graph)
+        node, place = rounds.places()
+        carry, own = _usable_edges(graph, s)
+        src, dst = place[graph.src[carry]], place[graph.dst[carry]]
+        by_dst = np.lexsort((src, dst))
+        sources = np.flatnonzero(s > 0)
+        start_place = place[np.concatenate([sources, graph.dst[own]])]
+        order = stable_order(start_place)
+        start_weight = np.concatenate(
+            [-np.log(s[sources]), -np.log(s[graph.src[own]]) - np.log(graph.confidence[own])]
+        )
+        return cls(
+            graph=graph,
+            node=node,
+            place=place,
+            component=rounds.label[node].tolist(),
+            src=src[by_dst],
+            dst=dst[by_dst],
+            ids=carry[by_dst],
+            cost=-np.log(graph.confidence[carry[by_dst]]),
+            into=row_starts(dst[by_dst], graph.n),
+            at=row_starts(start_place[order], graph.n),
+            start_place=start_place[order],
+            start_weight=start_weight[order],
+            start_edge=np.concatenate([np.full(len(sources), -1), own])[order],
+            start_maker=np.concatenate([np.full(len(sources), -1), place[graph.src[own]]])[order],
+            segments=walk_segments(rounds.round_starts, rounds.looped_starts),
+        )
+
+    def local_edges(self, begin: int, end: int) -> tuple[list, list, list, list]:
+        """Places begin:end's edges among themselves by source: CSR starts (local), target
+        places, costs and edge ids, as lists."""
+        lo, hi = self.into[begin], self.into[end]
+        inside = lo + np.flatnonzero(self.src[lo:hi] >= begin)
+        by_src = inside[stable_order(self.src[inside] - begin)]
+        starts = row_starts(self.src[by_src] - begin, end - begin)
+        return (
+            starts.tolist(),
+            self.dst[by_src].tolist(),
+            self.cost[by_src].tolist(),
+            self.ids[by_src].tolist(),
+        )
+
+
+def _usable_edges(graph: IndexedGraph, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Edge ids with confidence > 0, the most confident of parallels, no self-loops:
+    carrying ones, and own ones from a source."""
+    usable = np.flatnonzero((graph.confidence > 0) & (graph.src != graph.dst))
     own = graph.own[usable]
     order = np.lexsort(
         (usable, -graph.confidence[usable], graph.dst[usable], graph.src[usable], own)
@@ -117,138 +183,234 @@ def _usable_edges(graph: IndexedGraph, s: np.ndarray) -> _Edges:
     key = np.stack([graph.own[ranked], graph.src[ranked], graph.dst[ranked]])
     first = np.ones(len(ranked), dtype=bool)
     first[1:] = (key[:, 1:] != key[:, :-1]).any(axis=0)
-    kept = np.sort(ranked[first])  # source-sorted again
-    carry = kept[~graph.own[kept]]
-    own_edges = kept[
-        graph.own[kept] & (s[graph.src[kept]] > 0) & (graph.src[kept] != graph.dst[kept])
-    ]
-    src = graph.src[carry]
-    return _Edges(
-        src=src,
-        dst=graph.dst[carry],
-        ids=carry,
-        cost=-np.log(graph.confidence[carry]),
-        starts=np.concatenate([[0], np.cumsum(np.bincount(src, minlength=graph.n))]),
-        own=own_edges,
-    )
+    kept = np.sort(ranked[first])
+    own = graph.own[kept]
+    return kept[~own], kept[own & (s[graph.src[kept]] > 0)]
 
 
-class _Search:
-    """One capped label-setting search towards ``targets`` (see the module docstring)."""
+class _Labels:
+    """The labels of one attempt in places (node, parent label, edge into the node: own edge
+    or -1 at a start, maker place of the path's own edge or -1, hops, weight), each place's
+    first ``cap`` by weight (then fewer hops) kept, ``dropped`` the cheapest not kept (see
+    the module docstring)."""
 
-    def __init__(self, graph, s, edges: _Edges, targets, cap: int, depth: int):
-        self.graph, self.s, self.cap, self.depth = graph, s, cap, depth
-        inside = upstream_of(graph, targets, graph.confidence)
-        self.component = components(graph.n, edges.src, edges.dst).tolist()
-        self.node: list[int] = []
-        self.parent: list[int] = []
-        self.edge: list[int] = []  # edge into the label's node; own edge or -1 at a start
-        self.weight: list[float] = []
-        self.maker: list[int] = []  # maker whose own edge starts the label's path, or -1
-        self.kept: dict[int, list[int]] = {}
-        self.dropped = np.full(graph.n, np.inf)
-        self._run(edges, inside)
-        self.bound = _bounds(graph.n, edges, self.dropped)
+    def __init__(self, plan: _Plan, inside: np.ndarray, cap: int, depth: int):
+        self.plan, self.cap, self.depth = plan, cap, depth
+        self.inside = inside[plan.node]
+        self.inside_list = self.inside.tolist()
+        self.node, self.parent, self.edge, self.maker, self.hops = (array("q") for _ in range(5))
+        self.weight = array("d")
+        self.dropped = np.full(len(plan.node), np.inf)
 
-    def _run(self, edges: _Edges, inside: np.ndarray) -> None:
-        heap = _starts(self.graph, self.s, edges, inside)
+    def walk(self) -> None:
+        """The first attempt: the schedule's segments, merged and searched in turn."""
+        n, cap = len(self.plan.node), self.cap
+        slots = {name: np.full((n, cap), empty) for name, empty in SLOTS.items()}
+        for begin, end, search_from in self.plan.segments:
+            seeds = self._merge(begin, end, search_from, slots)
+            if search_from < end:
+                first = len(self.node)
+                self._search(search_from, end, seeds)
+                self._slot(first, slots)
+
+    def search_all(self) -> None:
+        """One search over the whole graph from every start label (a retry)."""
+        plan, use = self.plan, self.inside[self.plan.start_place]
+        seeds = _seeds(
+            plan.start_weight[use],
+            (plan.start_edge[use] >= 0).astype(np.int64),
+            plan.start_place[use],
+            np.full(use.sum(), -1),
+            plan.start_edge[use],
+            plan.start_maker[use],
+        )
+        self._search(0, len(plan.node), seeds)
+
+    def _merge(self, begin: int, end: int, search_from: int, slots) -> list[tuple]:
+        """Places begin:end's ``cap`` cheapest candidates: the kept labels of earlier places
+        along the edges into them, and their start labels. Keeps those before search_from;
+        returns the others as seeds of the search."""
+        plan, cap = self.plan, self.cap
+        lo, hi = plan.into[begin], plan.into[end]
+        outside = lo + np.flatnonzero(plan.src[lo:hi] < begin)
+        src = plan.src[outside]
+        i, j = plan.at[begin], plan.at[end]
+        place = np.concatenate([np.repeat(plan.dst[outside], cap), plan.start_place[i:j]])
+        weight = np.concatenate(
+            [(slots["weight"][src] + plan.cost[outside, None]).ravel(), plan.start_weight[i:j]]
+        )
+        hops = np.concatenate([(slots["hops"][src] + 1).ravel(), plan.start_edge[i:j] >= 0])
+        parent = np.concatenate([slots["label"][src].ravel(), np.full(j - i, -1)])
+        edge = np.concatenate([np.repeat(plan.ids[outside], cap), plan.start_edge[i:j]])
+        maker = np.concatenate([slots["maker"][src].ravel(), plan.start_maker[i:j]])
+        use = np.flatnonzero(np.isfinite(weight) & self.inside[place] & (maker != place))
+        use = use[np.lexsort((hops[use], weight[use], place[use]))]
+        columns = (place, weight, hops, parent, edge, maker)
+        place, weight, hops, parent, edge, maker = (a[use] for a in columns)
+        rank = np.arange(len(place)) - row_starts(place - begin, end - begin)[place - begin]
+        cut = rank == cap
+        self.dropped[place[cut]] = weight[cut]
+        kept = np.flatnonzero((rank < cap) & (place < search_from))
+        labels = self._append(
+            place[kept], parent[kept], edge[kept], maker[kept], hops[kept], weight[kept]
+        )
+        at = place[kept], rank[kept]
+        for name, values in zip(SLOTS, (labels, weight[kept], maker[kept], hops[kept])):
+            slots[name][at] = values
+        seed = np.flatnonzero((rank < cap) & (place >= search_from))
+        columns = (weight, hops, place, parent, edge, maker)
+        return _seeds(*(a[seed] for a in columns))
+
+    def _append(self, node, parent, edge, maker, hops, weight) -> np.ndarray:
+        """Append labels in bulk; their numbers."""
+        first = len(self.node)
+        for column, values in zip(
+            (self.node, self.parent, self.edge, self.maker, self.hops),
+            (node, parent, edge, maker, hops),
+        ):
+            column.frombytes(values.astype(np.int64).tobytes())
+        self.weight.frombytes(weight.astype(float).tobytes())
+        return np.arange(first, len(self.node))
+
+    def _slot(self, first: int, slots) -> None:
+        """Put the labels from number ``first`` on (a search's, by weight) in their slots."""
+        node = _column(self.node, first)
+        labels = first + stable_order(node)
+        node = node[labels - first]
+        at = node, np.arange(len(node)) - np.searchsorted(node, node)
+        slots["label"][at] = labels
+        for name in ("weight", "maker", "hops"):
+            slots[name][at] = _column(getattr(self, name))[labels]
+
+    def _search(self, begin: int, end: int, heap: list[tuple]) -> None:
+        """Label-setting over places begin:end's edges among themselves from the seeds
+        (weight, hops, order, place, parent, edge, maker): each place keeps its first
+        ``cap``."""
+        starts, dst, cost, ids = self.plan.local_edges(begin, end)
+        inside, component, cap = self.inside_list, self.plan.component, self.cap
+        kept_at, dropped = [0] * (end - begin), self.dropped[begin:end].tolist()
+        floor = [np.inf] * (end - begin)  # weight of each place's cheapest kept label
+        columns = (self.node, self.parent, self.edge, self.maker, self.hops, self.weight)
+        add_node, add_parent, add_edge, add_maker, add_hops, add_weight = (
+            c.append for c in columns
+        )
         heapq.heapify(heap)
-        starts, dst, cost = edges.starts.tolist(), edges.dst.tolist(), edges.cost.tolist()
-        ids, inside, kept_at = edges.ids.tolist(), inside.tolist(), [0] * self.graph.n
         order = count()
         while heap:
-            weight, _, v, parent, edge = heapq.heappop(heap)
-            if kept_at[v] >= self.cap:
-                self.dropped[v] = min(self.dropped[v], weight)
+            weight, hops, _, v, parent, edge, maker = heapq.heappop(heap)
+            at = v - begin
+            if kept_at[at] >= cap:
+                dropped[at] = min(dropped[at], weight)
                 continue
             label = len(self.node)
-            self._keep(label, v, parent, edge, weight)
-            kept_at[v] += 1
-            for e in range(starts[v], starts[v + 1]):
-                w = dst[e]
-                if not inside[w] or self._on_path(label, w):
+            add_node(v), add_parent(parent), add_edge(edge), add_maker(maker), add_hops(hops)
+            add_weight(weight)
+            if not kept_at[at]:
+                floor[at] = weight
+            kept_at[at] += 1
+            for e in range(starts[at], starts[at + 1]):
+                w, further = dst[e], weight + cost[e]
+                full = kept_at[w - begin] >= cap
+                if (
+                    not inside[w]
+                    or (full and further >= dropped[w - begin])
+                    or maker == w
+                    or (component[w] == component[v] and self._on_path(label, w, floor[w - begin]))
+                ):
                     continue
-                if kept_at[w] >= self.cap:
-                    self.dropped[w] = min(self.dropped[w], weight + cost[e])
+                if full:
+                    dropped[w - begin] = further
                     continue
-                heapq.heappush(heap, (weight + cost[e], next(order), w, label, ids[e]))
+                heapq.heappush(heap, (further, hops + 1, next(order), w, label, ids[e], maker))
+        self.dropped[begin:end] = dropped
 
-    def _keep(self, label: int, v: int, parent: int, edge: int, weight: float) -> None:
-        self.node.append(v)
-        self.parent.append(parent)
-        self.edge.append(edge)
-        self.weight.append(weight)
-        self.maker.append(self.maker[parent] if parent >= 0 else self._maker_of(edge))
-        self.kept.setdefault(v, []).append(label)
-
-    def _maker_of(self, edge: int) -> int:
-        return int(self.graph.src[edge]) if edge >= 0 else -1
-
-    def _on_path(self, label: int, w: int) -> bool:
-        """Whether node w is on the label's path: its maker, or a node checked back ``depth``
-        hops within w's loop (a path that left w's loop cannot have been in it)."""
-        if self.maker[label] == w:
-            return True
-        loop, steps = self.component[w], 0
+    def _on_path(self, label: int, w: int, floor: float) -> bool:
+        """Whether place w, in the loop of the label's node, is on the label's path: a place
+        checked back ``depth`` hops within the loop (a path that left w's loop cannot have
+        been in it) and down to ``floor``, the weight of w's cheapest kept label (a path's
+        labels are kept labels, cheaper the further back)."""
+        component = self.plan.component
+        loop, steps = component[w], 0
         while label >= 0 and steps < self.depth:
             v = self.node[label]
             if v == w:
                 return True
-            if self.component[v] != loop:
+            if component[v] != loop or self.weight[label] < floor:
                 return False
             label, steps = self.parent[label], steps + 1
         return False
 
+    def read(self, targets: np.ndarray, k: int, found: dict) -> np.ndarray:
+        """Put the targets' first k simple kept paths in ``found``; the targets not certain."""
+        node = _column(self.node)
+        self.by_place = stable_order(node)
+        self.kept_starts = row_starts(node[self.by_place], len(self.plan.node))
+        self.bound = _bounds(self.plan, self.dropped)
+        failed = []
+        for t in targets.tolist():
+            found[t], certain = self.paths_into(t, k)
+            if not certain:
+                failed.append(t)
+        return np.array(failed, dtype=np.int64)
+
     def paths_into(self, t: int, k: int) -> tuple[list, bool]:
-        """The first k simple kept paths into t, and whether they are certainly the k best."""
-        paths = []
-        for label in self.kept.get(t, []):
+        """The first k simple kept paths into node t, and whether they are certainly the k
+        best."""
+        paths, p = [], self.plan.place[t]
+        for label in self.by_place[self.kept_starts[p] : self.kept_starts[p + 1]].tolist():
             nodes, used = self._unwind(label)
             if len(set(nodes)) == len(nodes):
                 paths.append((self.weight[label], nodes, used))
                 if len(paths) == k:
                     break
-        bound = self.bound[t]
+        bound = self.bound[p]
         certain = bound == np.inf or (len(paths) == k and paths[-1][0] <= bound)
         return paths, certain
 
     def _unwind(self, label: int) -> tuple[list[int], list[int]]:
-        nodes, used = [], []
+        """The label's path as nodes (source first) and edge ids."""
+        node, parent, edge_into = self.node, self.parent, self.edge
+        places, used = [], []
         while label >= 0:
-            nodes.append(self.node[label])
-            if self.edge[label] >= 0:
-                used.append(self.edge[label])
-            if self.parent[label] < 0 and self.edge[label] >= 0:
-                nodes.append(int(self.graph.src[self.edge[label]]))
-            label = self.parent[label]
-        return nodes[::-1], used[::-1]
+            places.append(node[label])
+            edge = edge_into[label]
+            if edge >= 0:
+                used.append(edge)
+            label = parent[label]
+        nodes = self.plan.node[places[::-1]].tolist()
+        if edge >= 0:  # the path starts with an own edge: its maker comes first
+            nodes.insert(0, int(self.plan.graph.src[edge]))
+        return nodes, used[::-1]
 
 
-def _starts(graph, s: np.ndarray, edges: _Edges, inside: np.ndarray) -> list[tuple]:
-    """Initial labels: every source node on its own, every own edge from a source."""
-    sources = np.flatnonzero((s > 0) & inside)
-    own = edges.own[inside[graph.dst[edges.own]]]
-    with np.errstate(divide="ignore"):
-        weight = np.concatenate(
-            [-np.log(s[sources]), -np.log(s[graph.src[own]]) - np.log(graph.confidence[own])]
-        )
-    node = np.concatenate([sources, graph.dst[own]]).tolist()
-    edge = np.concatenate([np.full(len(sources), -1), own]).tolist()
-    return [(w, -1 - i, v, -1, e) for i, (w, v, e) in enumerate(zip(weight, node, edge))]
+def _column(values: array, first: int = 0) -> np.ndarray:
+    """A copy of a label column from number ``first`` on (no view: the column grows)."""
+    return np.frombuffer(values, dtype=np.int64 if values.typecode == "q" else float)[first:].copy()
 
 
-def _bounds(n: int, edges: _Edges, dropped: np.ndarray) -> np.ndarray:
-    """B(t) = min over v of dropped(v) + dist(v, t): no missed path into t costs less."""
+def _seeds(weight, hops, place, parent, edge, maker) -> list[tuple]:
+    """Labels to search from, as heap entries (full ties in the given order)."""
+    weight, hops, place, parent, edge, maker = (
+        c.tolist() for c in (weight, hops, place, parent, edge, maker)
+    )
+    order = range(-len(weight), 0)
+    return list(zip(weight, hops, order, place, parent, edge, maker))
+
+
+def _bounds(plan: _Plan, dropped: np.ndarray) -> np.ndarray:
+    """B(t) = min over v of dropped(v) + dist(v, t) by place: no missed path into t costs
+    less."""
     from scipy.sparse import csr_matrix
     from scipy.sparse.csgraph import dijkstra
 
+    n = len(dropped)
     cut = np.flatnonzero(np.isfinite(dropped))
     if len(cut) == 0:
         return np.full(n, np.inf)
-    src = np.concatenate([edges.src, np.full(len(cut), n)])
-    dst = np.concatenate([edges.dst, cut])
+    src = np.concatenate([plan.src, np.full(len(cut), n)])
+    dst = np.concatenate([plan.dst, cut])
     # csgraph ignores explicit zeros: certain edges (cost 0) get the smallest positive cost
-    cost = np.maximum(np.concatenate([edges.cost, dropped[cut]]), np.finfo(float).tiny)
+    cost = np.maximum(np.concatenate([plan.cost, dropped[cut]]), np.finfo(float).tiny)
     matrix = csr_matrix((cost, (src, dst)), shape=(n + 1, n + 1))
     return dijkstra(matrix, indices=n, min_only=True)[:n]
 

@@ -114,7 +114,7 @@ class _Plan:
             at=at,
             inject_source=inject_source,
             inject_value=inject_value,
-            segments=_segments(rounds.round_starts, rounds.looped_starts),
+            segments=walk_segments(rounds.round_starts, rounds.looped_starts),
         )
 
     def merge(self, source, value, begin: int, end: int) -> None:
@@ -254,7 +254,9 @@ def _injections(graph: IndexedGraph, s: np.ndarray, place: np.ndarray):
     return row_starts(at[keep][order], len(place)), source[keep][order], value[keep][order]
 
 
-def _segments(round_starts: np.ndarray, looped_starts: np.ndarray) -> list[tuple[int, int, int]]:
+def walk_segments(
+    round_starts: np.ndarray, looped_starts: np.ndarray
+) -> list[tuple[int, int, int]]:
     """(begin, end, search_from) in places: a wide round merges its nodes and searches its
     loops (from its loop nodes; end when it has none); a run of thin rounds merges and then
     searches all its nodes."""
