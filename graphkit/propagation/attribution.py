@@ -178,18 +178,25 @@ class _Flow:
 
     @classmethod
     def of(cls, graph: IndexedGraph, schedule: _Schedule) -> _Flow:
-        keep = ~graph.own & (graph.share > 0)
-        src, dst = schedule.place[graph.src[keep]], schedule.place[graph.dst[keep]]
-        weight = graph.share[keep]
-        inside = schedule.label[src] == schedule.label[dst]
-        cross = _by_target(src[~inside], dst[~inside], weight[~inside], graph.n)
-        inner = {}
-        for number, (_, loop, end) in enumerate(schedule.bounds):
-            if loop < end:
-                pick = inside & (dst >= loop) & (dst < end)
-                block = src[pick] - loop, dst[pick] - loop, weight[pick], end - loop
-                inner[number] = _share_lu(*block)
-        return cls(cross, inner)
+        (src, dst, weight), blocks = _share_edges(graph, schedule)
+        inner = {number: _share_lu(*block) for number, block in blocks.items()}
+        return cls(_by_target(src, dst, weight, graph.n), inner)
+
+
+def _share_edges(graph: IndexedGraph, schedule: _Schedule):
+    """The share edges in places: those between rounds (src, dst, weight), and per round
+    with loops its loop block's edges in places from the block's start (src, dst, weight,
+    size)."""
+    keep = ~graph.own & (graph.share > 0)
+    src, dst = schedule.place[graph.src[keep]], schedule.place[graph.dst[keep]]
+    weight = graph.share[keep]
+    inside = schedule.label[src] == schedule.label[dst]
+    blocks = {}
+    for number, (_, loop, end) in enumerate(schedule.bounds):
+        if loop < end:
+            pick = inside & (dst >= loop) & (dst < end)
+            blocks[number] = (src[pick] - loop, dst[pick] - loop, weight[pick], end - loop)
+    return (src[~inside], dst[~inside], weight[~inside]), blocks
 
 
 def _share_lu(src, dst, weight, size: int):
@@ -268,18 +275,9 @@ def _share_backward(graph, schedule, s, sources, targets, top, tol, max_iter) ->
 def _backward_edges(graph, schedule):
     """The share edges by source in places: to later rounds (CSR, [u, v] = share) and per
     round with loops its loop block's."""
-    keep = ~graph.own & (graph.share > 0)
-    src, dst = schedule.place[graph.src[keep]], schedule.place[graph.dst[keep]]
-    weight = graph.share[keep]
-    inside = schedule.label[src] == schedule.label[dst]
-    onward = _by_target(dst[~inside], src[~inside], weight[~inside], graph.n)
-    blocks = {}
-    for number, (_, loop, end) in enumerate(schedule.bounds):
-        if loop < end:
-            pick = inside & (dst >= loop) & (dst < end)
-            block = dst[pick] - loop, src[pick] - loop, weight[pick], end - loop
-            blocks[number] = _by_target(*block)
-    return onward, blocks
+    (src, dst, weight), blocks = _share_edges(graph, schedule)
+    by_source = {n: _by_target(d, s, w, size) for n, (s, d, w, size) in blocks.items()}
+    return _by_target(dst, src, weight, graph.n), by_source
 
 
 def _joined(mode: str, found: list[SourceParts], targets: np.ndarray) -> SourceParts:
