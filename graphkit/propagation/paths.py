@@ -43,7 +43,7 @@ import numpy as np
 
 from graphkit.graph import buyer_facing_mask
 from graphkit.graph.loops import row_starts, stable_order
-from graphkit.propagation.strongest import path_rounds, walk_segments
+from graphkit.propagation.strongest import path_rounds, usable_edges, walk_segments
 from graphkit.propagation.upstream import upstream_of
 
 if TYPE_CHECKING:
@@ -129,7 +129,7 @@ class _Plan:
     def of(cls, graph: IndexedGraph, s: np.ndarray) -> _Plan:
         rounds = path_rounds(graph)
         node, place = rounds.places()
-        carry, own = _usable_edges(graph, s)
+        carry, own = usable_edges(graph, s)
         src, dst = place[graph.src[carry]], place[graph.dst[carry]]
         by_dst = np.lexsort((src, dst))
         sources = np.flatnonzero(s > 0)
@@ -169,23 +169,6 @@ class _Plan:
             self.cost[by_src].tolist(),
             self.ids[by_src].tolist(),
         )
-
-
-def _usable_edges(graph: IndexedGraph, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Edge ids with confidence > 0, the most confident of parallels, no self-loops:
-    carrying ones, and own ones from a source."""
-    usable = np.flatnonzero((graph.confidence > 0) & (graph.src != graph.dst))
-    own = graph.own[usable]
-    order = np.lexsort(
-        (usable, -graph.confidence[usable], graph.dst[usable], graph.src[usable], own)
-    )
-    ranked = usable[order]
-    key = np.stack([graph.own[ranked], graph.src[ranked], graph.dst[ranked]])
-    first = np.ones(len(ranked), dtype=bool)
-    first[1:] = (key[:, 1:] != key[:, :-1]).any(axis=0)
-    kept = np.sort(ranked[first])
-    own = graph.own[kept]
-    return kept[~own], kept[own & (s[graph.src[kept]] > 0)]
 
 
 class _Labels:

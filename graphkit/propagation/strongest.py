@@ -86,7 +86,6 @@ class _Plan:
     the injections by place, and the segments (begin, end, search_from) to walk."""
 
     place: np.ndarray  # place of each node
-    node: np.ndarray  # node at each place
     label: np.ndarray  # loop component at each place
     into: np.ndarray  # CSR starts of the edges by target place
     src: np.ndarray
@@ -101,16 +100,17 @@ class _Plan:
     def of(cls, graph: IndexedGraph, s: np.ndarray) -> _Plan:
         rounds = path_rounds(graph)
         node, place = rounds.places()
-        src, dst, weight = _strongest_edges(graph, place)
-        at, inject_source, inject_value = _injections(graph, s, place)
+        carry, own = usable_edges(graph, s)
+        src, dst = place[graph.src[carry]], place[graph.dst[carry]]
+        by_dst = np.lexsort((src, dst))
+        at, inject_source, inject_value = _injections(graph, s, own, place)
         return cls(
             place=place,
-            node=node,
             label=rounds.label[node],
-            into=row_starts(dst, graph.n),
-            src=src,
-            dst=dst,
-            weight=weight,
+            into=row_starts(dst[by_dst], graph.n),
+            src=src[by_dst],
+            dst=dst[by_dst],
+            weight=graph.confidence[carry[by_dst]],
             at=at,
             inject_source=inject_source,
             inject_value=inject_value,
@@ -229,23 +229,27 @@ class _Plan:
             bits[begin + first : begin + stop] = union
 
 
-def _strongest_edges(graph: IndexedGraph, place: np.ndarray):
-    """Carrying edges of positive confidence in places, the most confident of parallels, no
-    self-loops (a chain never gains by one), sorted by target place, then source place."""
-    use = ~graph.own & (graph.confidence > 0) & (graph.src != graph.dst)
-    src, dst, weight = place[graph.src[use]], place[graph.dst[use]], graph.confidence[use]
-    order = np.lexsort((-weight, src, dst))
-    src, dst, weight = src[order], dst[order], weight[order]
-    first = np.ones(len(src), dtype=bool)
-    first[1:] = (src[1:] != src[:-1]) | (dst[1:] != dst[:-1])
-    return src[first], dst[first], weight[first]
+def usable_edges(graph: IndexedGraph, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Edge ids with confidence > 0, the most confident of parallels, no self-loops:
+    carrying ones, and own ones from a source."""
+    usable = np.flatnonzero((graph.confidence > 0) & (graph.src != graph.dst))
+    own = graph.own[usable]
+    order = np.lexsort(
+        (usable, -graph.confidence[usable], graph.dst[usable], graph.src[usable], own)
+    )
+    ranked = usable[order]
+    key = np.stack([graph.own[ranked], graph.src[ranked], graph.dst[ranked]])
+    first = np.ones(len(ranked), dtype=bool)
+    first[1:] = (key[:, 1:] != key[:, :-1]).any(axis=0)
+    kept = np.sort(ranked[first])
+    own = graph.own[kept]
+    return kept[~own], kept[own & (s[graph.src[kept]] > 0)]
 
 
-def _injections(graph: IndexedGraph, s: np.ndarray, place: np.ndarray):
+def _injections(graph: IndexedGraph, s: np.ndarray, own: np.ndarray, place: np.ndarray):
     """What each source puts in, by place: s(j) at itself, confidence x s(j) through each of
-    its own MAKES edges. Returns CSR starts by place, source nodes and values."""
+    its usable own MAKES edges (``own``). Returns CSR starts by place, source nodes and values."""
     sources = np.flatnonzero(s > 0)
-    own = np.flatnonzero(graph.own & (s[graph.src] > 0))
     at = place[np.concatenate([sources, graph.dst[own]])]
     source = np.concatenate([sources, graph.src[own]])
     value = np.concatenate([s[sources], graph.confidence[own] * s[graph.src[own]]])
