@@ -13,12 +13,14 @@ from engine_graphs import (
     plain_graph,
 )
 from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from graphkit.errors import ConvergenceError
 from graphkit.graph.index import explicit_scores, index_graph, score_array
 from graphkit.graph.rules import ROUNDING
 from graphkit.propagation import per_source, share_scores
 from graphkit.propagation.attribution import copies, source_parts
+from graphkit.propagation.leading import leading_sources
 from graphkit.propagation.upstream import upstream_of
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -225,3 +227,26 @@ def test_source_counts_past_count_work_are_exact_only_below_top(monkeypatch):
         assert found.count[graph.ids.get_loc("t")] == expected
         assert found.count[graph.ids.get_loc("s0")] == 1  # itself, fewer than top
     assert exact[graph.ids.get_loc("t")] == 3
+
+
+@SETTINGS
+@given(graphs(acyclic=False, max_nodes=7), st.sampled_from(["share", "reach"]), st.integers(1, 3))
+def test_leading_parts_are_lower_bounds_and_exact_where_complete(bundle, mode, top):
+    """Keeping a few sources per node: every listed part is at most the source's part by
+    per_source, and where a node is complete its list is its largest parts exactly."""
+    graph, s = indexed(bundle)
+    try:
+        expected = engine_parts(graph, s, mode, np.arange(graph.n))
+    except ConvergenceError:
+        return
+    for width in (top, graph.n):
+        lead = leading_sources(graph, s, mode, width, tol=1e-13)
+        for v in range(graph.n):
+            listed = {int(j): float(x) for j, x in zip(lead.source[v], lead.value[v]) if j >= 0}
+            for j, x in listed.items():
+                assert x <= expected.get((v, j), 0.0) + 1e-9
+            if lead.complete[v]:
+                mine = sorted((x for (t, _), x in expected.items() if t == v), reverse=True)
+                assert sorted(listed.values(), reverse=True) == pytest.approx(
+                    mine[:width], abs=1e-7
+                )

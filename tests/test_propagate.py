@@ -486,9 +486,9 @@ def test_results_are_identical_run_to_run():
 
 
 def test_auto_contributions_above_2000_nodes_cover_every_exposed_product(monkeypatch, tmp_path):
-    """Above 2,000 nodes, share and path parts for every exposed buyer-facing node and reach
-    parts for the 50 most exposed; where share parts would cost more than SHARE_WORK, share
-    too for the 50 only; each set is what ``most_exposed`` ranks, and run params say so."""
+    """Above 2,000 nodes, every mode's parts for every exposed buyer-facing node (what
+    ``most_exposed`` ranks): path exact, reach as leading parts, share exact until it would
+    cost more than SHARE_WORK, then leading too; run params say which and how many are exact."""
     import graphkit.propagation.engine as engine
     from graphkit.generate import write_generated
     from graphkit.graph.rules import most_exposed
@@ -502,12 +502,20 @@ def test_auto_contributions_above_2000_nodes_cover_every_exposed_product(monkeyp
     table = exposure.table
     exposed = most_exposed(table)
     assert len(table) > 2_000 and len(exposed) > 50
-    counts = exposure.params["contributions_for"]
-    assert counts == {"reach": 50, "share": len(exposed), "path": len(exposed)}
+    params = exposure.params
+    assert params["contributions_for"] == dict.fromkeys(("reach", "share", "path"), len(exposed))
+    assert params["contributions_leading"] == ["reach"]
+    assert 0 < params["contributions_complete"]["reach"] <= len(exposed)
     parts = exposure.contributions
-    for mode, wanted in (("share", exposed), ("path", exposed), ("reach", exposed[:50])):
-        assert set(parts.loc[parts["mode"] == mode, "target"]) <= set(wanted)
+    for mode in ("share", "path", "reach"):
+        assert set(parts.loc[parts["mode"] == mode, "target"]) == set(exposed)
     assert (table.loc[exposed, "n_sources"] > 0).all()
     monkeypatch.setattr(engine, "SHARE_WORK", 0)
-    limited = propagate(bundle, s).params["contributions_for"]
-    assert limited == {"reach": 50, "share": 50, "path": len(exposed)}
+    limited = propagate(bundle, s)
+    assert limited.params["contributions_leading"] == ["reach", "share"]
+    exact = parts[parts["mode"] == "share"].groupby("target")["amount"].sum()
+    lower = limited.contributions
+    lower = lower[lower["mode"] == "share"].groupby("target")["amount"].sum()
+    assert set(lower.index) == set(exposed)
+    assert (lower <= exact.reindex(lower.index) + 1e-9).all()
+    assert (lower <= table.loc[lower.index, "share"] + 1e-9).all()

@@ -33,6 +33,7 @@ import numpy as np
 from graphkit.errors import ConvergenceError
 from graphkit.graph import MODES, buyer_facing_mask
 from graphkit.graph.loops import row_starts, stable_order
+from graphkit.propagation.leading import leading_sources
 from graphkit.propagation.modes import reach_scores, solve_loops
 from graphkit.propagation.strongest import StrongestSources, strongest_sources
 from graphkit.propagation.upstream import upstream_of
@@ -63,13 +64,15 @@ class SourceParts:
     targets: np.ndarray
     n_sources: np.ndarray
     total: np.ndarray
+    complete: np.ndarray | None = None  # leading parts: per target, whether they are exact
 
     def of(self, targets: np.ndarray) -> SourceParts:
         """The parts of some of the targets (sorted, each one of ``targets``)."""
         keep = np.isin(self.target, targets)
         where = np.searchsorted(self.targets, targets)
+        complete = None if self.complete is None else self.complete[where]
         return SourceParts(self.mode, self.target[keep], self.source[keep], self.amount[keep],
-                           targets, self.n_sources[where], self.total[where])  # fmt: skip
+                           targets, self.n_sources[where], self.total[where], complete)  # fmt: skip
 
 
 def source_parts(
@@ -81,23 +84,38 @@ def source_parts(
     reach_targets: np.ndarray | None = None,
     tol: float = 1e-12,
     max_iter: int = 10_000,
+    leading: Iterable[str] = (),
 ) -> dict[str, SourceParts]:
     """Each asked mode's per-source parts for ``targets`` (default: the buyer-facing nodes;
-    reach parts for ``reach_targets`` if given, a costlier part)."""
+    reach parts for ``reach_targets`` if given, a costlier part). The modes in ``leading``
+    (share, reach) take every node's leading parts in one pass instead (``leading_parts``)."""
     targets = np.flatnonzero(buyer_facing_mask(graph)) if targets is None else targets
     targets = np.unique(np.asarray(targets, dtype=np.int64))
-    modes = tuple(modes)
-    found = {}
+    modes, leading = tuple(modes), set(leading)
+    found = {mode: leading_parts(graph, s, mode, targets, top) for mode in leading & set(modes)}
+    modes = tuple(mode for mode in modes if mode not in found or mode == "path")
     if "share" in modes:
         found["share"] = _share_parts(graph, s, targets, top, tol, max_iter)
     if "path" in modes or "reach" in modes:
         found["path"] = _path_parts(strongest_sources(graph, s, top), targets)
-    if "reach" in modes:
+    if "reach" in modes and "reach" not in found:
         listed = found["path"]
         if reach_targets is not None:
             listed = listed.of(np.unique(np.asarray(reach_targets, dtype=np.int64)))
         found["reach"] = reach_alone(graph, s, listed)
-    return {mode: found[mode] for mode in modes}
+    return {mode: found[mode] for mode in (*modes, *leading) if mode in found}
+
+
+def leading_parts(
+    graph: IndexedGraph, s: np.ndarray, mode: str, targets: np.ndarray, top: int = TOP
+) -> SourceParts:
+    """The targets' ``top`` leading parts in share or reach mode, every node's in one pass
+    (``leading.leading_sources``): lower bounds, exact where ``complete``; the number of
+    sources is known where they are complete and fewer than ``top`` (-1 elsewhere)."""
+    lead = leading_sources(graph, s, mode, top)
+    listed = (lead.source[targets] >= 0).sum(axis=1)
+    count = np.where(lead.complete[targets] & (listed < top), listed, -1)
+    return _listed_parts(mode, lead.source, lead.value, targets, count, lead.complete[targets])
 
 
 def parts_frame(graph: IndexedGraph, parts: dict[str, SourceParts]) -> pd.DataFrame:
@@ -328,16 +346,23 @@ def _forward(schedule, flow, start) -> np.ndarray:
 
 def _path_parts(strongest: StrongestSources, targets: np.ndarray) -> SourceParts:
     """The targets' rows of every node's strongest sources, as parts."""
-    source, value = strongest.source[targets], strongest.value[targets]
+    count = strongest.count[targets]
+    return _listed_parts("path", strongest.source, strongest.value, targets, count, None)
+
+
+def _listed_parts(mode, source, value, targets, n_sources, complete) -> SourceParts:
+    """The targets' rows of per-node lists of sources (best first, -1 where fewer)."""
+    source, value = source[targets], value[targets]
     row, col = np.nonzero(source >= 0)
     return SourceParts(
-        mode="path",
+        mode=mode,
         target=targets[row],
         source=source[row, col],
         amount=value[row, col],
         targets=targets,
-        n_sources=strongest.count[targets],
+        n_sources=n_sources,
         total=value.sum(axis=1),
+        complete=complete,
     )
 
 

@@ -25,13 +25,10 @@ TOP_SOURCES = 5
 
 #: graphs up to this many nodes get per-source contributions for every node by default
 CONTRIBUTIONS_ALL_NODES_UP_TO = 2_000
-#: above that, "auto" computes share and path parts for every exposed buyer-facing node and
-#: reach parts for this many of the most exposed (reach alone runs the engine's reach on a
-#: copy per listed source: about 13 s for the 50 most exposed at 100k suppliers)
-CONTRIBUTIONS_TOP = 50
-#: "auto" computes share parts for every exposed buyer-facing node while their columns (the
-#: fewer of sources and targets) x share edges stay under this (2,868 x 758,382 at 100,000
-#: generated suppliers: about 30 s), else for the CONTRIBUTIONS_TOP most exposed
+#: above that, "auto" computes exact share parts for every exposed buyer-facing node while
+#: their columns (the fewer of sources and targets) x share edges stay under this (2,868 x
+#: 758,382 at 100,000 generated suppliers: about 30 s), else leading share parts
+#: (``leading.leading_sources``, lower bounds with a certified rest)
 SHARE_WORK = 4e9
 
 

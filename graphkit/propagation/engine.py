@@ -18,13 +18,13 @@ from graphkit.graph.rules import MODES, buyer_facing_mask, most_exposed
 from graphkit.propagation.attribution import (
     TOP,
     SourceParts,
+    leading_parts,
     parts_frame,
     share_sources,
     source_parts,
 )
 from graphkit.propagation.contributions import (
     CONTRIBUTIONS_ALL_NODES_UP_TO,
-    CONTRIBUTIONS_TOP,
     SHARE_WORK,
     per_source,
     top_sources_text,
@@ -48,7 +48,10 @@ CONTRIBUTIONS_METHOD = (
     "were the only one: share = its exact additive part (a pass over the loop schedule per 64 "
     "sources, or per 64 targets where targets are fewer); path = its best chain (every node's "
     f"{TOP} best distinct sources in one pass); reach = reach alone (the engine's reach on a "
-    "copy per listed source)"
+    "copy per listed source). Modes listed under contributions_leading instead carry every "
+    f"node's {TOP} leading parts in one pass: lower bounds, exact for the targets counted "
+    "under contributions_complete (in share mode the target's score minus its listed parts "
+    "bounds any unlisted source's part and how much a listed one is understated)"
 )
 
 
@@ -78,11 +81,11 @@ def propagate(
     which ConvergenceError is raised.
 
     ``contributions_for``: "auto" (every node up to CONTRIBUTIONS_ALL_NODES_UP_TO nodes; above,
-    share and path parts for every exposed buyer-facing node, share parts for only the
-    CONTRIBUTIONS_TOP most exposed where that is more work than SHARE_WORK, and reach
-    parts for the CONTRIBUTIONS_TOP most exposed), "exposed" (every exposed buyer-facing node, all
-    modes), "all", "buyer", or node ids; computed as CONTRIBUTIONS_METHOD says
-    (``graphkit.propagation.attribution``); ``params`` says for how many per mode.
+    every mode's parts for every exposed buyer-facing node: path exact, reach as leading
+    parts, share exact while that is at most SHARE_WORK, else as leading parts), "exposed"
+    (every exposed buyer-facing node, every mode exact), "all", "buyer", or node ids; computed
+    as CONTRIBUTIONS_METHOD says (``graphkit.propagation.attribution``); ``params`` says for
+    how many per mode, which are leading parts and for how many of those they are exact.
 
     ``graph``: the bundle already indexed (``index_graph``), so a run indexes it once.
     """
@@ -107,8 +110,8 @@ def propagate(
     table["tier"] = nullable_int(np.where(np.isfinite(tier), tier, -1).astype(np.int64))
 
     clock = time.perf_counter()
-    targets = _contribution_targets(graph, s, table, contributions_for, modes)
-    parts = _source_parts(graph, s, targets, tol, max_iter)
+    targets, leading = _contribution_targets(graph, s, table, contributions_for, modes)
+    parts = _source_parts(graph, s, targets, leading, tol, max_iter)
     contributions = parts_frame(graph, parts)
     _add_source_summary(table, graph, parts)
     timings["contributions"] = time.perf_counter() - clock
@@ -122,6 +125,10 @@ def propagate(
         "priors": priors is not None,  # the file and its hash: run.json's inputs
         "contributions_for": {mode: len(found) for mode, found in targets.items()},
         "contributions": CONTRIBUTIONS_METHOD,
+        "contributions_leading": sorted(leading),
+        "contributions_complete": {
+            mode: int(p.complete.sum()) for mode, p in parts.items() if p.complete is not None
+        },
         "timings_s": timings,
     }
     return Exposure(table=table, contributions=contributions, params=params)
@@ -183,19 +190,18 @@ def nullable_int(values: np.ndarray):
     return pd.arrays.IntegerArray(values, values < 0)
 
 
-def _contribution_targets(graph, s, table, contributions_for, modes) -> dict[str, np.ndarray]:
-    """Per mode, the node positions to compute per-source contributions for (see
-    ``propagate``)."""
+def _contribution_targets(graph, s, table, contributions_for, modes):
+    """Per mode, the node positions to compute per-source contributions for, and the modes
+    to compute as leading parts (see ``propagate``)."""
     if contributions_for in ("auto", "exposed") and graph.n > CONTRIBUTIONS_ALL_NODES_UP_TO:
         exposed = graph.ids.get_indexer(most_exposed(table))
         if contributions_for == "exposed":
-            return dict.fromkeys(modes, exposed)
-        top = exposed[:CONTRIBUTIONS_TOP]
+            return dict.fromkeys(modes, exposed), set()
         columns = min(len(exposed), len(share_sources(graph, s, exposed)))
-        share = exposed if columns * int((graph.share > 0).sum()) <= SHARE_WORK else top
-        chosen = {"share": share, "reach": top}
-        return {mode: chosen.get(mode, exposed) for mode in modes}
-    return dict.fromkeys(modes, _named_targets(graph, contributions_for))
+        share_exact = columns * int((graph.share > 0).sum()) <= SHARE_WORK
+        leading = {"reach"} if share_exact else {"reach", "share"}
+        return dict.fromkeys(modes, exposed), leading & set(modes)
+    return dict.fromkeys(modes, _named_targets(graph, contributions_for)), set()
 
 
 def _named_targets(graph, contributions_for) -> np.ndarray:
@@ -210,12 +216,16 @@ def _named_targets(graph, contributions_for) -> np.ndarray:
     return positions
 
 
-def _source_parts(graph, s, targets: dict[str, np.ndarray], tol, max_iter) -> dict:
+def _source_parts(graph, s, targets: dict[str, np.ndarray], leading, tol, max_iter) -> dict:
     """``attribution.source_parts`` per mode for its targets (path and reach in one call:
-    reach alone starts from the path parts); where a loop of shares sums to 1 (its LU is
-    singular, while the scores are the least solution), share parts come from the forward
-    per-source iteration instead, which finds that least solution."""
-    parts = {}
+    reach alone starts from the path parts; ``leading``: the modes taken as leading parts);
+    where a loop of shares sums to 1 (its LU is singular, while the scores are the least
+    solution), share parts come from the forward per-source iteration instead, which finds
+    that least solution."""
+    parts = {
+        mode: leading_parts(graph, s, mode, np.unique(targets[mode])) for mode in sorted(leading)
+    }
+    targets = {mode: found for mode, found in targets.items() if mode not in leading}
     if "share" in targets:
         try:
             share = source_parts(graph, s, targets["share"], ("share",), tol=tol, max_iter=max_iter)
@@ -227,7 +237,7 @@ def _source_parts(graph, s, targets: dict[str, np.ndarray], tol, max_iter) -> di
     if chains:
         found = targets.get("path", targets.get("reach"))
         parts |= source_parts(graph, s, found, chains, reach_targets=targets.get("reach"))
-    return {mode: parts[mode] for mode in targets}
+    return parts
 
 
 def _share_by_iteration(graph, s, targets, tol, max_iter) -> SourceParts:
