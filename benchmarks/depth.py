@@ -41,7 +41,8 @@ PHASES = {
     "modes and paths": ("engine, then top paths",),
     "paths": ("per target (Yen)", "one pass"),
     "share and path parts": ("per_source", "one pass"),
-    "reach parts": ("per_source", "reach alone on copies"),
+    "reach parts": ("per_source", "reach alone on copies", "leading parts"),
+    "share parts": ("leading parts",),
 }
 
 
@@ -129,11 +130,11 @@ def _per_source(*modes):
     return run
 
 
-def _source_parts(*modes):
+def _source_parts(*modes, leading=()):
     def run(bundle, graph, s, targets, k):
         from graphkit.propagation.attribution import source_parts
 
-        parts = source_parts(graph, s, targets, modes=modes)
+        parts = source_parts(graph, s, targets, modes=modes, leading=leading)
         return {"pairs": sum(len(p.target) for p in parts.values())}
 
     return run
@@ -148,6 +149,8 @@ PHASE_RUNNERS = {
     ("share and path parts", "one pass"): _source_parts("share", "path"),
     ("reach parts", "per_source"): _per_source("reach"),
     ("reach parts", "reach alone on copies"): _source_parts("path", "reach"),
+    ("reach parts", "leading parts"): _source_parts("reach", leading=("reach",)),
+    ("share parts", "leading parts"): _source_parts("share", leading=("share",)),
 }
 
 

@@ -104,12 +104,13 @@ def _segments(schedule) -> list[tuple[int, int, bool]]:
 
 
 def _noisy_or_push(current: float, carried: float) -> float:
-    return current + (math.log1p(-carried) if carried < 1.0 else -math.inf)
+    # numpy's log1p and expm1, not math's: they differ in the last bit on some platforms
+    return current + (float(np.log1p(-carried)) if carried < 1.0 else -math.inf)
 
 
 #: per aggregation: a node's value from its accumulator, and the accumulator after an input
 SCALAR = {
-    "noisy_or": (lambda acc: 0.0 - math.expm1(acc), _noisy_or_push),
+    "noisy_or": (lambda acc: 0.0 - float(np.expm1(acc)), _noisy_or_push),
     "sum": (float, operator.add),
     "max": (float, max),
 }
