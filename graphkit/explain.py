@@ -229,7 +229,7 @@ def explain_node(
         "tier": _optional_int(row["tier"]),
         "n_sources": _optional_int(row["n_sources"]),
         "top_sources": parts.groupby("mode")
-        .head(5)[["source", "amount", "mode"]]
+        .head(5)[["source", "amount", "mode", "exact"]]
         .to_dict("records"),
         "paths": [
             p.as_dict() for p in top_paths(bundle, node_id, k, exposure=exposure, evidence=evidence)

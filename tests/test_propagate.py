@@ -510,9 +510,14 @@ def test_auto_contributions_above_2000_nodes_cover_every_exposed_product(monkeyp
     for mode in ("share", "path", "reach"):
         assert set(parts.loc[parts["mode"] == mode, "target"]) == set(exposed)
     assert (table.loc[exposed, "n_sources"] > 0).all()
+    assert parts.loc[parts["mode"] != "reach", "exact"].all()
+    lower_bounded = parts.loc[~parts["exact"], "target"].unique()
+    assert len(lower_bounded) == len(exposed) - params["contributions_complete"]["reach"]
     monkeypatch.setattr(engine, "SHARE_WORK", 0)
     limited = propagate(bundle, s)
     assert limited.params["contributions_leading"] == ["reach", "share"]
+    marked = limited.table.loc[exposed, "top_sources"].str.contains(">=")  # share listed first
+    assert marked.sum() == len(exposed) - limited.params["contributions_complete"]["share"] > 0
     exact = parts[parts["mode"] == "share"].groupby("target")["amount"].sum()
     lower = limited.contributions
     lower = lower[lower["mode"] == "share"].groupby("target")["amount"].sum()

@@ -119,7 +119,8 @@ def leading_parts(
 
 
 def parts_frame(graph: IndexedGraph, parts: dict[str, SourceParts]) -> pd.DataFrame:
-    """The long table (target, source, amount, mode) of ``propagate``'s contributions."""
+    """The long table (target, source, amount, mode, exact) of ``propagate``'s contributions
+    (exact: False for leading parts of a target that is not complete, lower bounds)."""
     import pandas as pd
 
     frames = [
@@ -129,12 +130,20 @@ def parts_frame(graph: IndexedGraph, parts: dict[str, SourceParts]) -> pd.DataFr
                 "source": graph.ids[p.source],
                 "amount": p.amount,
                 "mode": mode,
+                "exact": _exact_rows(p),
             }
         )
         for mode, p in parts.items()
     ]
-    empty = pd.DataFrame({"target": [], "source": [], "amount": [], "mode": []})
+    empty = pd.DataFrame({"target": [], "source": [], "amount": [], "mode": [], "exact": []})
     return pd.concat(frames, ignore_index=True) if frames else empty
+
+
+def _exact_rows(parts: SourceParts) -> np.ndarray:
+    """Per row of ``parts``, whether its amount is exact (its target's parts are complete)."""
+    if parts.complete is None:
+        return np.ones(len(parts.target), dtype=bool)
+    return parts.complete[np.searchsorted(parts.targets, parts.target)]
 
 
 # --- the schedule and each mode's edges on it -------------------------------------------------

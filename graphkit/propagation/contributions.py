@@ -122,7 +122,8 @@ def _aggregate_pairs(keys: np.ndarray, values: np.ndarray, agg: str):
 
 
 def top_sources_text(contributions: pd.DataFrame, k: int = TOP_SOURCES) -> pd.Series:
-    """Per target, the k largest contributors as 'id=0.123; id2=0.05'."""
+    """Per target, the k largest contributors as 'id=0.123; id2=0.05' ('id>=0.123' where the
+    amount is a lower bound: a leading part that is not exact)."""
     import pandas as pd
 
     ranked = contributions.sort_values(
@@ -130,7 +131,9 @@ def top_sources_text(contributions: pd.DataFrame, k: int = TOP_SOURCES) -> pd.Se
     )
     top = ranked.groupby("target", sort=False).head(k)
     amounts = [format(float(a), ".3g") for a in top["amount"]]
-    text = [f"{source}={amount}" for source, amount in zip(top["source"], amounts, strict=True)]
+    exact = top["exact"] if "exact" in top else np.ones(len(top), dtype=bool)
+    signs = ["=" if e else ">=" for e in exact]
+    text = [f"{j}{sign}{a}" for j, sign, a in zip(top["source"], signs, amounts, strict=True)]
     return (
         pd.Series(text, index=top.index, dtype=object)
         .groupby(top["target"].to_numpy(), sort=False)
