@@ -218,26 +218,36 @@ def _named_targets(graph, contributions_for) -> np.ndarray:
 
 def _source_parts(graph, s, targets: dict[str, np.ndarray], leading, tol, max_iter) -> dict:
     """``attribution.source_parts`` per mode for its targets (path and reach in one call:
-    reach alone starts from the path parts; ``leading``: the modes taken as leading parts);
-    where a loop of shares sums to 1 (its LU is singular, while the scores are the least
-    solution), share parts come from the forward per-source iteration instead, which finds
-    that least solution."""
-    parts = {
-        mode: leading_parts(graph, s, mode, np.unique(targets[mode])) for mode in sorted(leading)
+    reach alone starts from the path parts; ``leading``: the modes taken as leading parts),
+    side by side in threads (numpy and scipy release the GIL in their loops; each task only
+    reads the graph, so the numbers do not depend on timing); where a loop of shares sums to
+    1 (its LU is singular, while the scores are the least solution), share parts come from
+    the forward per-source iteration instead, which finds that least solution."""
+    tasks = {
+        mode: partial(leading_parts, graph, s, mode, np.unique(targets[mode]))
+        for mode in sorted(leading)
     }
     targets = {mode: found for mode, found in targets.items() if mode not in leading}
     if "share" in targets:
-        try:
-            share = source_parts(graph, s, targets["share"], ("share",), tol=tol, max_iter=max_iter)
-            parts |= share
-        except ConvergenceError:
-            found = np.unique(targets["share"])
-            parts["share"] = _share_by_iteration(graph, s, found, tol, max_iter)
+        tasks["share"] = partial(_exact_share_parts, graph, s, targets["share"], tol, max_iter)
     chains = [mode for mode in ("path", "reach") if mode in targets]
     if chains:
         found = targets.get("path", targets.get("reach"))
-        parts |= source_parts(graph, s, found, chains, reach_targets=targets.get("reach"))
-    return parts
+        reach = targets.get("reach")
+        tasks["chains"] = partial(source_parts, graph, s, found, chains, reach_targets=reach)
+    with ThreadPoolExecutor(min(len(tasks), os.cpu_count() or 1) or 1) as pool:
+        running = {name: pool.submit(task) for name, task in tasks.items()}
+        done = {name: future.result() for name, future in running.items()}
+    chained = done.pop("chains", {})
+    return done | chained
+
+
+def _exact_share_parts(graph, s, targets, tol, max_iter) -> SourceParts:
+    """Exact share parts; where a loop of shares sums to 1, by the per-source iteration."""
+    try:
+        return source_parts(graph, s, targets, ("share",), tol=tol, max_iter=max_iter)["share"]
+    except ConvergenceError:
+        return _share_by_iteration(graph, s, np.unique(targets), tol, max_iter)
 
 
 def _share_by_iteration(graph, s, targets, tol, max_iter) -> SourceParts:
