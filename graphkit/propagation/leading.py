@@ -27,6 +27,7 @@ import numpy as np
 
 from graphkit.graph.loops import certain_loops, out_edges, row_starts, stable_order
 from graphkit.graph.rules import mode_weight
+from graphkit.propagation.strongest import injections
 
 if TYPE_CHECKING:
     from graphkit.graph import IndexedGraph
@@ -90,6 +91,7 @@ class _Flow:
         _, place = graph.rounds.places()
         weight = mode_weight(graph, rule)
         carry = np.flatnonzero(~graph.own & (weight > 0))
+        own = np.flatnonzero(graph.own & (s[graph.src] > 0) & (weight > 0))
         src, dst = place[graph.src[carry]], place[graph.dst[carry]]
         by_dst = np.lexsort((src, dst))
         saturate = np.zeros(graph.n, dtype=bool)
@@ -102,7 +104,7 @@ class _Flow:
             src[by_dst],
             dst[by_dst],
             weight[carry[by_dst]],
-            *_injections(graph, s, mode, weight, place),
+            *injections(graph, s, _term(graph, s, mode), own, weight, place),
             saturate,
         )
 
@@ -201,16 +203,6 @@ class _Flow:
         return np.where(self.saturate[places], 1.0, combined)
 
 
-def _injections(graph: IndexedGraph, s: np.ndarray, mode: str, weight, place: np.ndarray):
-    """What each source puts in, by place: at itself its term (share: its value added,
-    unmapped x s; reach: s), through each of its own MAKES edges weight x s. Returns CSR
-    starts by place, source nodes and values."""
-    sources = np.flatnonzero(s > 0)
-    term = graph.unmapped[sources] * s[sources] if mode == "share" else s[sources]
-    own = np.flatnonzero(graph.own & (s[graph.src] > 0) & (weight > 0))
-    at = place[np.concatenate([sources, graph.dst[own]])]
-    source = np.concatenate([sources, graph.src[own]])
-    value = np.concatenate([term, weight[own] * s[graph.src[own]]])
-    keep = value > 0
-    order = stable_order(at[keep])
-    return row_starts(at[keep][order], len(place)), source[keep][order], value[keep][order]
+def _term(graph: IndexedGraph, s: np.ndarray, mode: str) -> np.ndarray:
+    """What a source puts in at itself: share, its value added (unmapped x s); reach, s."""
+    return graph.unmapped * s if mode == "share" else s

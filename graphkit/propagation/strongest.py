@@ -103,7 +103,7 @@ class _Plan:
         carry, own = usable_edges(graph, s)
         src, dst = place[graph.src[carry]], place[graph.dst[carry]]
         by_dst = np.lexsort((src, dst))
-        at, inject_source, inject_value = _injections(graph, s, own, place)
+        at, inject_source, inject_value = injections(graph, s, s, own, graph.confidence, place)
         return cls(
             place=place,
             label=rounds.label[node],
@@ -246,13 +246,13 @@ def usable_edges(graph: IndexedGraph, s: np.ndarray) -> tuple[np.ndarray, np.nda
     return kept[~own], kept[own & (s[graph.src[kept]] > 0)]
 
 
-def _injections(graph: IndexedGraph, s: np.ndarray, own: np.ndarray, place: np.ndarray):
-    """What each source puts in, by place: s(j) at itself, confidence x s(j) through each of
-    its usable own MAKES edges (``own``). Returns CSR starts by place, source nodes and values."""
+def injections(graph: IndexedGraph, s, term, own, weight, place: np.ndarray):
+    """What each source j puts in, by place: ``term[j]`` at itself, weight x s(j) through each
+    of its ``own`` MAKES edges (edge ids). Returns CSR starts by place, source nodes, values."""
     sources = np.flatnonzero(s > 0)
     at = place[np.concatenate([sources, graph.dst[own]])]
     source = np.concatenate([sources, graph.src[own]])
-    value = np.concatenate([s[sources], graph.confidence[own] * s[graph.src[own]]])
+    value = np.concatenate([term[sources], weight[own] * s[graph.src[own]]])
     keep = value > 0
     order = stable_order(at[keep])
     return row_starts(at[keep][order], len(place)), source[keep][order], value[keep][order]
