@@ -7,7 +7,8 @@ that source alone). A wide round takes its nodes' inputs in one vectorised merge
 predecessors' lists times the edges' shares or confidences, aggregated per source by the
 mode's rule, ``top`` per node); the nodes on its loops are then iterated together (Jacobi
 sweeps over the loop's edges, only where an input changed) until no part changes by more
-than ``tol`` relative to its node's largest, or ``MAX_SWEEPS``.
+than ``tol`` relative to its node's largest, or ``MAX_SWEEPS`` (sweeps that bring a node a
+source it did not list yet do not count, so that exposure always spreads round a loop).
 
 Unlike path mode, keeping ``top`` per node is not exact here: a source dropped at u may
 still add up to a leading part at v through other nodes. Every listed part is therefore a
@@ -141,8 +142,8 @@ class _Flow:
         by_src = stable_order(self.src[inside] - begin)
         onward = row_starts(self.src[inside][by_src] - begin, end - begin)
         fixed_source, fixed_value = source[begin:end].copy(), value[begin:end].copy()
-        active, converged, dropped_any = np.arange(end - begin), False, False
-        for _ in range(MAX_SWEEPS):
+        active, converged, dropped_any, sweeps = np.arange(end - begin), False, False, 0
+        while sweeps < MAX_SWEEPS:  # sweeps that bring a node a new source do not count
             edges = inside[out_edges(into, active)]
             src = self.src[edges]
             rows = np.searchsorted(active, np.concatenate([self.dst[edges] - begin, active]))
@@ -158,6 +159,8 @@ class _Flow:
             places = begin + active
             change = np.abs(new_value - value[places]).max(axis=1, initial=0.0)
             moved = change > tol * new_value.max(axis=1, initial=0.0)  # values by rank
+            arrived = ((new_source >= 0).sum(axis=1) > (source[places] >= 0).sum(axis=1)).any()
+            sweeps += not arrived
             source[places], value[places] = new_source, new_value
             changed = active[moved]
             if len(changed) == 0:
