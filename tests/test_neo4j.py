@@ -443,7 +443,7 @@ def test_exposure_paths_only_walk_through_exposed_nodes(store):
 
 
 def test_a_query_past_its_timeout_ends_with_one_line_and_exit_3(store, neo4j_env):
-    store.load(random_bundle(300, seed=12))
+    store.load(random_bundle(1_000, seed=12))  # a walk that a fast machine cannot finish in 2 ms
     walk = ("sources_reaching_buyer", "--param", "buyer=S0")
     result = run_cli("neo4j", "query", *walk, "--timeout", "0.001", env=neo4j_env)
     assert result.returncode == 3, result.stderr
