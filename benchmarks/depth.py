@@ -130,12 +130,21 @@ def _per_source(*modes):
     return run
 
 
-def _source_parts(*modes, leading=()):
+def _source_parts(*modes):
     def run(bundle, graph, s, targets, k):
         from graphkit.propagation.attribution import source_parts
 
-        parts = source_parts(graph, s, targets, modes=modes, leading=leading)
+        parts = source_parts(graph, s, targets, modes=modes)
         return {"pairs": sum(len(p.target) for p in parts.values())}
+
+    return run
+
+
+def _leading_parts(mode):
+    def run(bundle, graph, s, targets, k):
+        from graphkit.propagation.attribution import leading_parts
+
+        return {"pairs": len(leading_parts(graph, s, mode, np.unique(targets)).target)}
 
     return run
 
@@ -149,8 +158,8 @@ PHASE_RUNNERS = {
     ("share and path parts", "one pass"): _source_parts("share", "path"),
     ("reach parts", "per_source"): _per_source("reach"),
     ("reach parts", "reach alone on copies"): _source_parts("path", "reach"),
-    ("reach parts", "leading parts"): _source_parts("reach", leading=("reach",)),
-    ("share parts", "leading parts"): _source_parts("share", leading=("share",)),
+    ("reach parts", "leading parts"): _leading_parts("reach"),
+    ("share parts", "leading parts"): _leading_parts("share"),
 }
 
 

@@ -84,26 +84,23 @@ def source_parts(
     reach_targets: np.ndarray | None = None,
     tol: float = 1e-12,
     max_iter: int = 10_000,
-    leading: Iterable[str] = (),
 ) -> dict[str, SourceParts]:
     """Each asked mode's per-source parts for ``targets`` (default: the buyer-facing nodes;
-    reach parts for ``reach_targets`` if given, a costlier part). The modes in ``leading``
-    (share, reach) take every node's leading parts in one pass instead (``leading_parts``)."""
+    reach parts for ``reach_targets`` if given, a costlier part)."""
     targets = np.flatnonzero(buyer_facing_mask(graph)) if targets is None else targets
     targets = np.unique(np.asarray(targets, dtype=np.int64))
-    modes, leading = tuple(modes), set(leading)
-    found = {mode: leading_parts(graph, s, mode, targets, top) for mode in leading & set(modes)}
-    modes = tuple(mode for mode in modes if mode not in found or mode == "path")
+    modes = tuple(modes)
+    found = {}
     if "share" in modes:
         found["share"] = _share_parts(graph, s, targets, top, tol, max_iter)
     if "path" in modes or "reach" in modes:
         found["path"] = _path_parts(strongest_sources(graph, s, top), targets)
-    if "reach" in modes and "reach" not in found:
+    if "reach" in modes:
         listed = found["path"]
         if reach_targets is not None:
             listed = listed.of(np.unique(np.asarray(reach_targets, dtype=np.int64)))
         found["reach"] = reach_alone(graph, s, listed)
-    return {mode: found[mode] for mode in (*modes, *leading) if mode in found}
+    return {mode: found[mode] for mode in modes}
 
 
 def leading_parts(
