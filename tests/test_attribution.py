@@ -21,7 +21,7 @@ from graphkit.graph.rules import ROUNDING
 from graphkit.propagation import per_source, share_scores
 from graphkit.propagation.attribution import copies, source_parts
 from graphkit.propagation.leading import leading_sources
-from graphkit.propagation.upstream import upstream_of
+from graphkit.propagation.upstream import downstream_of, upstream_of
 
 SETTINGS = settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -145,6 +145,23 @@ def test_upstream_of_is_ancestors_of(bundle):
     for weight in (graph.share, graph.confidence):
         for t in range(graph.n):
             assert (upstream_of(graph, [t], weight) == ancestors_of(graph, [t], weight)).all()
+
+
+@SETTINGS
+@given(graphs(acyclic=False, max_nodes=8))
+def test_downstream_of_is_networkx_descendants(bundle):
+    import networkx as nx
+
+    graph, _ = indexed(bundle)
+    for weight in (graph.share, graph.confidence):
+        hops = nx.DiGraph()
+        hops.add_nodes_from(range(graph.n))
+        use = weight > 0
+        hops.add_edges_from(zip(graph.src[use].tolist(), graph.dst[use].tolist(), strict=True))
+        for j in range(graph.n):
+            expected = np.zeros(graph.n, dtype=bool)
+            expected[[j, *nx.descendants(hops, j)]] = True
+            assert (downstream_of(graph, [j], weight) == expected).all()
 
 
 def test_copies_hold_the_edges_between_each_masks_nodes():

@@ -36,7 +36,7 @@ from graphkit.graph.loops import row_starts, stable_order
 from graphkit.propagation.leading import leading_sources
 from graphkit.propagation.modes import reach_scores, solve_loops
 from graphkit.propagation.strongest import StrongestSources, strongest_sources
-from graphkit.propagation.upstream import upstream_of
+from graphkit.propagation.upstream import downstream_of, upstream_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterable
@@ -223,18 +223,43 @@ def _share_edges(graph: IndexedGraph, schedule: _Schedule):
     return (src[~inside], dst[~inside], weight[~inside]), blocks
 
 
-def _share_lu(src, dst, weight, size: int):
-    """The sparse LU of I - A on a loop block (A[dst, src] = share)."""
+def _share_lu(src, dst, weight, size: int) -> _LoopLU:
+    """The sparse LU of I - A on a loop block (A[dst, src] = share), see ``_LoopLU``."""
     from scipy.sparse import identity
     from scipy.sparse.linalg import splu
 
-    block = identity(size, format="csr") - _by_target(src, dst, weight, size)
+    order = np.argsort(np.bincount(src, minlength=size) + np.bincount(dst, minlength=size),
+                       kind="stable")  # fmt: skip
+    rank = np.empty(size, dtype=np.int64)
+    rank[order] = np.arange(size)
+    block = identity(size, format="csr") - _by_target(rank[src], rank[dst], weight, size)
     try:
-        return splu(block.tocsc(), permc_spec="MMD_AT_PLUS_A")
+        lu = splu(block.tocsc(), permc_spec="NATURAL", diag_pivot_thresh=0.0,
+                  options={"SymmetricMode": True})  # fmt: skip
     except RuntimeError:
         raise ConvergenceError(
             "share (contributions)", 1, np.inf, "singular: a loop of shares sums to 1"
         ) from None
+    return _LoopLU(lu, order)
+
+
+@dataclass
+class _LoopLU:
+    """The LU of I - A on a loop block with rows and columns taken in ascending order of
+    degree (a static minimum-degree order; on the 20,415-supplier loop of 100,000 generated
+    suppliers it factorises in 0.06 s with 0.7M entries, against 4.6 s and 1.3M for SuperLU's
+    own MMD order, which also holds the GIL throughout). No pivoting: I - A with A >= 0 and
+    row sums at most 1 is a nonsingular M-matrix unless a loop of shares sums to 1, and every
+    symmetric permutation of such a matrix has LU factors without pivoting, which are
+    M-matrices again (no growth)."""
+
+    lu: object
+    order: np.ndarray
+
+    def solve(self, rhs: np.ndarray) -> np.ndarray:
+        solved = np.empty_like(rhs)
+        solved[self.order] = self.lu.solve(np.asfortranarray(rhs[self.order]))
+        return solved
 
 
 # --- share: by sources (forward) or by targets (backward) --------------------------------------
@@ -249,21 +274,34 @@ def _share_parts(graph, s, targets, top, tol, max_iter) -> SourceParts:
     """Share parts with one column per source (forward) or, where there are fewer targets
     than sources, one column per target (backward): the same parts, the fewer columns."""
     sources = share_sources(graph, s, targets)
-    schedule = _Schedule.of(graph)
     if len(targets) < len(sources):
+        schedule = _Schedule.of(graph)
         return _share_backward(graph, schedule, s, sources, targets, top, tol, max_iter)
-    return _share_forward(graph, schedule, s, sources, targets, top)
+    return _share_forward(graph, s, sources, targets, top)
 
 
-def _share_forward(graph, schedule, s, sources, targets, top) -> SourceParts:
-    flow = _Flow.of(graph, schedule)
-    sources = sources[np.argsort(schedule.place[sources], kind="stable")]
+def _share_forward(graph, s, sources, targets, top) -> SourceParts:
+    """Share parts by sources, on a copy of the nodes between the sources and the targets
+    (nothing else holds value that reaches a target: at 100,000 generated suppliers 84,039 of
+    150,000 nodes), one buffer for every chunk."""
+    between = downstream_of(graph, sources, graph.share) & upstream_of(graph, targets, graph.share)
+    copy, (local,) = copies(graph, [between])
+    schedule = _Schedule.of(copy)
+    flow = _Flow.of(copy, schedule)
+    sources = sources[np.argsort(schedule.place[local[sources]], kind="stable")]
+    reached = local[targets] >= 0  # targets no source reaches get no parts
+    at_targets = schedule.place[local[targets[reached]]]
+    score = s[between]
     kept = _Kept(len(targets), top)
-    at_targets = schedule.place[targets]
+    buffer = np.empty((copy.n, CHUNK))
     for first in range(0, len(sources), CHUNK):
         chunk = sources[first : first + CHUNK]
-        values = _forward(schedule, flow, _injected(graph, schedule, s, chunk))
-        kept.add(np.clip(values[at_targets], 0.0, 1.0), chunk)
+        value = buffer[:, : len(chunk)]
+        _inject(copy, schedule, score, local[chunk], value)
+        _forward(schedule, flow, value)
+        at = np.zeros((len(targets), len(chunk)))
+        at[reached] = np.clip(value[at_targets], 0.0, 1.0)
+        kept.add(at, chunk)
     return kept.parts("share", targets)
 
 
@@ -316,38 +354,36 @@ def _joined(mode: str, found: list[SourceParts], targets: np.ndarray) -> SourceP
     return SourceParts(mode, **joined, targets=targets, n_sources=n_sources, total=total)
 
 
-def _injected(graph, schedule, s, chunk) -> np.ndarray:
-    """What each source of the chunk puts in, per place and column: its value added at
-    itself and its score through its own MAKES edges (times their shares)."""
+def _inject(graph, schedule, s, chunk, value: np.ndarray) -> None:
+    """Sets ``value`` (places x chunk) to what each source of the chunk puts in: its value
+    added at itself and its score through its own MAKES edges (times their shares)."""
     column = np.full(graph.n, -1)
     column[chunk] = np.arange(len(chunk))
     own = graph.own & (column[graph.src] >= 0)
     at = schedule.place[np.concatenate([chunk, graph.dst[own]])]
     col = np.concatenate([np.arange(len(chunk)), column[graph.src[own]]])
-    value = np.concatenate([graph.unmapped[chunk] * s[chunk], graph.share[own] * s[graph.src[own]]])
-    start = np.zeros((graph.n, len(chunk)))
-    np.add.at(start, (at, col), value)
-    return start
+    put = np.concatenate([graph.unmapped[chunk] * s[chunk], graph.share[own] * s[graph.src[own]]])
+    value.fill(0.0)
+    np.add.at(value, (at, col), put)
 
 
-def _forward(schedule, flow, start) -> np.ndarray:
-    """Every place's value per column, round by round (rounds before the chunk's first
-    source hold nothing and are skipped)."""
-    value = np.zeros_like(start)
-    live = np.flatnonzero(start.any(axis=1))
+def _forward(schedule, flow, value: np.ndarray) -> None:
+    """Carries what is injected in ``value`` to every place, in place, round by round: a
+    round's rows add their inputs from earlier rounds, then its loops are solved (rounds
+    before the chunk's first source hold nothing and are skipped)."""
+    live = np.flatnonzero(value.any(axis=1))
     first = live.min() if len(live) else len(value)
     for number, (begin, loop, end) in enumerate(schedule.bounds):
         if end <= first:
             continue
-        value[begin:end] = start[begin:end] + _rows_times(flow.cross, begin, end, value)
+        value[begin:end] += _rows_times(flow.cross, begin, end, value)
         if loop < end:
-            solved = flow.inner[number].solve(np.asfortranarray(value[loop:end]))
+            solved = flow.inner[number].solve(value[loop:end])
             if not np.isfinite(solved).all():
                 raise ConvergenceError(
                     "share (contributions)", 1, np.inf, "the share system is singular"
                 )
             value[loop:end] = solved
-    return value
 
 
 def _path_parts(strongest: StrongestSources, targets: np.ndarray) -> SourceParts:
