@@ -28,7 +28,7 @@ import numpy as np
 
 from graphkit.graph.loops import certain_loops, out_edges, row_starts, stable_order
 from graphkit.graph.rules import mode_weight
-from graphkit.propagation.strongest import injections
+from graphkit.propagation.lists import SourceLists, injections
 
 if TYPE_CHECKING:
     from graphkit.graph import IndexedGraph
@@ -63,7 +63,7 @@ def leading_sources(
     starts, loops = rounds.round_starts.tolist(), np.diff(rounds.looped_starts).tolist()
     for r in range(rounds.n_rounds):
         begin, end = starts[r], starts[r + 1]
-        flow.merge(source, value, complete, begin, end)
+        flow.merge_complete(source, value, complete, begin, end)
         if loops[r]:
             flow.sweep(source, value, complete, end - loops[r], end, tol)
     place = flow.place
@@ -71,20 +71,8 @@ def leading_sources(
 
 
 @dataclass
-class _Flow:
-    """The mode's edges in places (the engine's rounds, each round's loop nodes last) by
-    target place, and what each source injects, by place."""
-
-    rule: str
-    place: np.ndarray
-    into: np.ndarray  # CSR starts of the edges by target place
-    src: np.ndarray
-    dst: np.ndarray
-    weight: np.ndarray
-    at: np.ndarray  # injections: CSR starts by place, then source node and value
-    inject_source: np.ndarray
-    inject_value: np.ndarray
-    saturate: np.ndarray  # reach: places on loops of certain edges (a positive part is 1)
+class _Flow(SourceLists):
+    """The mode's lists over the engine's rounds (each round's loop nodes last)."""
 
     @classmethod
     def of(cls, graph: IndexedGraph, s: np.ndarray, mode: str) -> _Flow:
@@ -93,40 +81,16 @@ class _Flow:
         weight = mode_weight(graph, rule)
         carry = np.flatnonzero(~graph.own & (weight > 0))
         own = np.flatnonzero(graph.own & (s[graph.src] > 0) & (weight > 0))
-        src, dst = place[graph.src[carry]], place[graph.dst[carry]]
-        by_dst = np.lexsort((src, dst))
         saturate = np.zeros(graph.n, dtype=bool)
         if rule == "noisy_or":
             saturate[place[certain_loops(graph)]] = True
-        return cls(
-            rule,
-            place,
-            row_starts(dst[by_dst], graph.n),
-            src[by_dst],
-            dst[by_dst],
-            weight[carry[by_dst]],
-            *injections(graph, s, _term(graph, s, mode), own, weight, place),
-            saturate,
-        )
+        injected = injections(graph, s, _term(graph, s, mode), own, weight, place)
+        return cls.on_edges(graph, rule, place, carry, weight, injected, saturate=saturate)
 
-    def merge(self, source, value, complete, begin: int, end: int) -> None:
-        """Places begin:end from their injections and their edges from earlier rounds."""
-        top = source.shape[1]
-        lo, hi = self.into[begin], self.into[end]
-        outside = lo + np.flatnonzero(self.src[lo:hi] < begin)
-        src, rows = self.src[outside], self.dst[outside] - begin
-        i, j = self.at[begin], self.at[end]
-        injected_at = np.repeat(np.arange(end - begin), np.diff(self.at[begin : end + 1]))
-        found, dropped = self._aggregate(
-            np.concatenate([np.repeat(rows, top), injected_at]),
-            np.concatenate([source[src].ravel(), self.inject_source[i:j]]),
-            np.concatenate(
-                [(value[src] * self.weight[outside, None]).ravel(), self.inject_value[i:j]]
-            ),  # fmt: skip
-            np.arange(begin, end),
-            top,
-        )
-        source[begin:end], value[begin:end] = found
+    def merge_complete(self, source, value, complete, begin: int, end: int) -> None:
+        """``merge``, and places begin:end are complete where nothing was dropped at them
+        and every input is complete."""
+        dropped, src, rows = self.merge(source, value, begin, end)
         inherited = np.ones(end - begin, dtype=bool)
         np.logical_and.at(inherited, rows, complete[src])
         complete[begin:end] = inherited & ~dropped
@@ -148,7 +112,7 @@ class _Flow:
             src = self.src[edges]
             rows = np.searchsorted(active, np.concatenate([self.dst[edges] - begin, active]))
             values = np.concatenate([value[src] * self.weight[edges, None], fixed_value[active]])
-            (new_source, new_value), dropped = self._aggregate(
+            (new_source, new_value), dropped = self.top_distinct(
                 np.repeat(rows, top),
                 np.concatenate([source[src], fixed_source[active]]).ravel(),
                 values.ravel(),
@@ -169,41 +133,6 @@ class _Flow:
             active = np.unique(local_dst[by_src[out_edges(onward, changed)]])
         inherited = bool(complete[begin:end].all())
         complete[begin:end] = inherited and converged and not dropped_any
-
-    def _aggregate(self, rows, sources, values, places: np.ndarray, top: int):
-        """Per row (at ``places``) the ``top`` largest parts of distinct sources, each
-        source's values aggregated by the mode's rule, and per row whether one was dropped."""
-        n_rows = len(places)
-        keep = (sources >= 0) & (values > 0)
-        rows, sources, values = rows[keep], sources[keep], values[keep]
-        pair = rows * (int(sources.max(initial=0)) + 1) + sources
-        order = stable_order(pair)
-        pair = pair[order]
-        first = np.ones(len(pair), dtype=bool)
-        np.not_equal(pair[1:], pair[:-1], out=first[1:])
-        starts = np.flatnonzero(first)
-        rows, sources = rows[order][starts], sources[order][starts]
-        summed = self._combined(values[order], starts, places[rows])
-        by_value = np.lexsort((sources, -summed, rows))
-        rows, sources, summed = rows[by_value], sources[by_value], summed[by_value]
-        rank = np.arange(len(rows)) - row_starts(rows, n_rows)[rows]
-        listed = rank < top
-        out_source = np.full((n_rows, top), -1, dtype=np.int64)
-        out_value = np.zeros((n_rows, top))
-        out_source[rows[listed], rank[listed]] = sources[listed]
-        out_value[rows[listed], rank[listed]] = summed[listed]
-        dropped = np.bincount(rows[~listed], minlength=n_rows) > 0
-        return (out_source, out_value), dropped
-
-    def _combined(self, values: np.ndarray, starts: np.ndarray, places: np.ndarray):
-        """The values of each run (from ``starts``) aggregated by the mode's rule."""
-        if len(starts) == 0:
-            return values[:0]
-        if self.rule == "sum":
-            return np.add.reduceat(values, starts)
-        with np.errstate(divide="ignore"):
-            combined = -np.expm1(np.add.reduceat(np.log1p(-values), starts))
-        return np.where(self.saturate[places], 1.0, combined)
 
 
 def _term(graph: IndexedGraph, s: np.ndarray, mode: str) -> np.ndarray:

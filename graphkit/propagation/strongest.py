@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from graphkit.graph.loops import loop_rounds, row_starts, stable_order
+from graphkit.propagation.lists import SourceLists, injections
 
 if TYPE_CHECKING:
     from graphkit.graph import IndexedGraph
@@ -80,20 +81,12 @@ def path_rounds(graph: IndexedGraph) -> LoopRounds:
 
 
 @dataclass
-class _Plan:
-    """The schedule in places (nodes by round, each round's loop nodes last), the edges of
-    positive confidence by target place (the most confident of parallels, no self-loops),
-    the injections by place, and the segments (begin, end, search_from) to walk."""
+class _Plan(SourceLists):
+    """The path lists (the edges of positive confidence, the most confident of parallels, no
+    self-loops; a source's best value counts) with each place's loop component and the
+    segments (begin, end, search_from) to walk."""
 
-    place: np.ndarray  # place of each node
     label: np.ndarray  # loop component at each place
-    into: np.ndarray  # CSR starts of the edges by target place
-    src: np.ndarray
-    dst: np.ndarray
-    weight: np.ndarray
-    at: np.ndarray  # injections: CSR starts by place, then source node and value
-    inject_source: np.ndarray
-    inject_value: np.ndarray
     segments: list[tuple[int, int, int]]
 
     @classmethod
@@ -101,40 +94,12 @@ class _Plan:
         rounds = path_rounds(graph)
         node, place = rounds.places()
         carry, own = usable_edges(graph, s)
-        src, dst = place[graph.src[carry]], place[graph.dst[carry]]
-        by_dst = np.lexsort((src, dst))
-        at, inject_source, inject_value = injections(graph, s, s, own, graph.confidence, place)
-        return cls(
-            place=place,
+        injected = injections(graph, s, s, own, graph.confidence, place)
+        return cls.on_edges(
+            graph, "max", place, carry, graph.confidence, injected,
             label=rounds.label[node],
-            into=row_starts(dst[by_dst], graph.n),
-            src=src[by_dst],
-            dst=dst[by_dst],
-            weight=graph.confidence[carry[by_dst]],
-            at=at,
-            inject_source=inject_source,
-            inject_value=inject_value,
             segments=walk_segments(rounds.round_starts, rounds.looped_starts),
-        )
-
-    def merge(self, source, value, begin: int, end: int) -> None:
-        """Places begin:end's lists from their injections and their edges from earlier
-        places (earlier rounds), ``top`` best distinct sources each."""
-        top = source.shape[1]
-        lo, hi = self.into[begin], self.into[end]
-        outside = lo + np.flatnonzero(self.src[lo:hi] < begin)
-        src, dst = self.src[outside], self.dst[outside] - begin
-        carried = value[src] * self.weight[outside, None]
-        i, j = self.at[begin], self.at[end]
-        injected_at = np.repeat(np.arange(end - begin), np.diff(self.at[begin : end + 1]))
-        found = _best_distinct(
-            np.concatenate([np.repeat(dst, top), injected_at]),
-            np.concatenate([source[src].ravel(), self.inject_source[i:j]]),
-            np.concatenate([carried.ravel(), self.inject_value[i:j]]),
-            end - begin,
-            top,
-        )
-        source[begin:end], value[begin:end] = found
+        )  # fmt: skip
 
     def search(self, source, value, begin: int, end: int) -> None:
         """Finish places begin:end (a round's loops, or a run of thin rounds) by a
@@ -246,18 +211,6 @@ def usable_edges(graph: IndexedGraph, s: np.ndarray) -> tuple[np.ndarray, np.nda
     return kept[~own], kept[own & (s[graph.src[kept]] > 0)]
 
 
-def injections(graph: IndexedGraph, s, term, own, weight, place: np.ndarray):
-    """What each source j puts in, by place: ``term[j]`` at itself, weight x s(j) through each
-    of its ``own`` MAKES edges (edge ids). Returns CSR starts by place, source nodes, values."""
-    sources = np.flatnonzero(s > 0)
-    at = place[np.concatenate([sources, graph.dst[own]])]
-    source = np.concatenate([sources, graph.src[own]])
-    value = np.concatenate([term[sources], weight[own] * s[graph.src[own]]])
-    keep = value > 0
-    order = stable_order(at[keep])
-    return row_starts(at[keep][order], len(place)), source[keep][order], value[keep][order]
-
-
 def walk_segments(
     round_starts: np.ndarray, looped_starts: np.ndarray
 ) -> list[tuple[int, int, int]]:
@@ -280,29 +233,6 @@ def walk_segments(
     if run is not None:
         segments.append((run, starts[-1], run))
     return segments
-
-
-def _best_distinct(rows, source, value, n_rows: int, top: int):
-    """Per row the ``top`` largest values of distinct sources (a source's best counts),
-    ties by smaller source, as (n_rows, top) arrays (source -1 and value 0 where fewer)."""
-    keep = (source >= 0) & (value > 0)
-    rows, source, value = rows[keep], source[keep], value[keep]
-    order = np.lexsort((source, -value, rows))
-    rows, source, value = rows[order], source[order], value[order]
-    pair = rows * (int(source.max(initial=0)) + 1) + source
-    by_pair = stable_order(pair)
-    best = np.zeros(len(pair), dtype=bool)
-    first = np.ones(len(pair), dtype=bool)
-    first[1:] = pair[by_pair][1:] != pair[by_pair][:-1]
-    best[by_pair[first]] = True
-    rows, source, value = rows[best], source[best], value[best]
-    rank = np.arange(len(rows)) - row_starts(rows, n_rows)[rows]
-    listed = rank < top
-    out_source = np.full((n_rows, top), -1, dtype=np.int64)
-    out_value = np.zeros((n_rows, top))
-    out_source[rows[listed], rank[listed]] = source[listed]
-    out_value[rows[listed], rank[listed]] = value[listed]
-    return out_source, out_value
 
 
 def _settle(heap: list, starts, targets, weights, size: int, top: int) -> list[list]:
