@@ -1,8 +1,8 @@
 """Benchmark: the whole main job, `graphkit run`, per phase, on generated bundles.
 
-    PYTHONPATH=. python benchmarks/run.py [--suppliers 100000 1000000] [--seed 1] [--work DIR]
+    PYTHONPATH=. python benchmarks/run.py [--suppliers 100000 1000000] [--seeds 1 2] [--work DIR]
 
-For each size it generates a bundle once (``graphkit generate``, kept in --work), then runs
+For each size and seed it generates a bundle once (``graphkit generate``, kept in --work), then runs
 the commands users run, each as its own process under ``/usr/bin/time -v`` (wall time and
 peak memory of the whole process):
 
@@ -76,7 +76,7 @@ def measure(n_suppliers: int, seed: int, work: Path) -> dict:
     if not (bundle / "nodes.csv").exists():
         subprocess.run(graphkit("generate", "--suppliers", str(n_suppliers), "--seed",
                                 str(seed), str(bundle)), check=True)  # fmt: skip
-    out, propagated = work / f"run-{n_suppliers}", work / f"propagate-{n_suppliers}"
+    out, propagated = work / f"run-{n_suppliers}-{seed}", work / f"propagate-{n_suppliers}-{seed}"
     for folder in (out, propagated):
         shutil.rmtree(folder, ignore_errors=True)
     validate_s, validate_gb, _ = timed(graphkit("validate", str(bundle)))
@@ -88,6 +88,7 @@ def measure(n_suppliers: int, seed: int, work: Path) -> dict:
     per_product = naive_explain_seconds(bundle, exposed)
     return {
         "suppliers": n_suppliers,
+        "seed": seed,
         "validate_s": validate_s,
         "validate_gb": validate_gb,
         "run_s": run_s,
@@ -111,24 +112,25 @@ def parts_for(counts: dict) -> str:
 
 def tables(rows: list[dict]) -> str:
     lines = [
-        "| suppliers | `graphkit run` | peak | `validate` | `propagate --out` | exposed products "
-        "(all explained) | parts for (share / path / reach) | views | output | products.html |",
-        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| suppliers | seed | `graphkit run` | peak | `validate` | `propagate --out` | exposed "
+        "products (all explained) | parts for (share / path / reach) | views | output "
+        "| products.html |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(
-            f"| {r['suppliers']:,} | {r['run_s']:.1f} s | {r['run_gb']:.1f} GB | "
+            f"| {r['suppliers']:,} | {r['seed']} | {r['run_s']:.1f} s | {r['run_gb']:.1f} GB | "
             f"{r['validate_s']:.1f} s | {r['propagate_s']:.1f} s | {r['exposed']:,} | "
             f"{parts_for(r['parts_for'])} | {r['views']} | {r['out_mb']:.0f} MB | "
             f"{r['products_page_mb']:.1f} MB |"
         )
-    lines += ["", "| suppliers | " + " | ".join(PHASES) + " | engine | naive explain* |",
-              "|---:|" + "---:|" * (len(PHASES) + 2)]  # fmt: skip
+    lines += ["", "| suppliers | seed | " + " | ".join(PHASES) + " | engine | naive explain* |",
+              "|---:|---:|" + "---:|" * (len(PHASES) + 2)]  # fmt: skip
     for r in rows:
         phases = r["phases"]
         engine = sum(v for k, v in phases["engine"].items() if k in ("modes", "contributions"))
         cells = [f"{phases.get(p, 0):.1f}" for p in PHASES]
-        lines.append(f"| {r['suppliers']:,} | " + " | ".join(cells)
+        lines.append(f"| {r['suppliers']:,} | {r['seed']} | " + " | ".join(cells)
                      + f" | {engine:.1f} | {r['naive_explain_s']:,.0f} |")  # fmt: skip
     lines.append(
         f"\n*naive explain: one networkx Yen search per exposed product, timed on {SAMPLE} "
@@ -140,11 +142,11 @@ def tables(rows: list[dict]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--suppliers", type=int, nargs="+", default=[100_000, 1_000_000])
-    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--seeds", type=int, nargs="+", default=[1])
     parser.add_argument("--work", type=Path, default=Path("benchmark-work"))
     args = parser.parse_args()
     args.work.mkdir(parents=True, exist_ok=True)
-    rows = [measure(n, args.seed, args.work) for n in args.suppliers]
+    rows = [measure(n, seed, args.work) for n in args.suppliers for seed in args.seeds]
     print(tables(rows))
 
 
