@@ -113,7 +113,7 @@ def top_distinct(rows, sources, values, n_rows: int, top: int, rule: str, satura
     part = _combined(values[order], starts, rule)
     if saturated is not None:
         part = np.where(saturated[rows], 1.0, part)
-    by_part = np.lexsort((sources, -part, rows))
+    by_part = np.lexsort((-part, rows))  # stable: tied parts keep their sources ascending
     rows, sources, part = rows[by_part], sources[by_part], part[by_part]
     rank = np.arange(len(rows)) - row_starts(rows, n_rows)[rows]
     listed = rank < top
