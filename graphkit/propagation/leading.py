@@ -28,7 +28,7 @@ import numpy as np
 
 from graphkit.graph.loops import certain_loops, out_edges, row_starts, stable_order
 from graphkit.graph.rules import mode_weight
-from graphkit.propagation.lists import SourceLists, injections
+from graphkit.propagation.lists import SourceLists, injections, top_distinct
 
 if TYPE_CHECKING:
     from graphkit.graph import IndexedGraph
@@ -119,8 +119,11 @@ class _Flow(SourceLists):
                 begin + active,
                 top,
             )
-            dropped_any |= bool(dropped.any())
             places = begin + active
+            (new_source, new_value), kept_out = _not_below(
+                source[places], value[places], new_source, new_value
+            )
+            dropped_any |= bool(dropped.any() or kept_out.any())
             change = np.abs(new_value - value[places]).max(axis=1, initial=0.0)
             moved = change > tol * new_value.max(axis=1, initial=0.0)  # values by rank
             arrived = ((new_source >= 0).sum(axis=1) > (source[places] >= 0).sum(axis=1)).any()
@@ -133,6 +136,22 @@ class _Flow(SourceLists):
             active = np.unique(local_dst[by_src[out_edges(onward, changed)]])
         inherited = bool(complete[begin:end].all())
         complete[begin:end] = inherited and converged and not dropped_any
+
+
+def _not_below(source, value, new_source, new_value):
+    """Per row the ``top`` largest of its listed and its new parts, each source's larger
+    one: both are lower bounds, so a sweep never lowers a part and the lists of a loop cannot
+    cycle through the sources at their ``top``-th place (the sweeps of a truncated loop
+    ascend to a limit). Also per row whether a part was dropped."""
+    n, top = source.shape
+    return top_distinct(
+        np.repeat(np.arange(n), 2 * top),
+        np.hstack([source, new_source]).ravel(),
+        np.hstack([value, new_value]).ravel(),
+        n,
+        top,
+        "max",
+    )
 
 
 def _term(graph: IndexedGraph, s: np.ndarray, mode: str) -> np.ndarray:
