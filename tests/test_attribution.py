@@ -246,6 +246,43 @@ def test_source_counts_past_count_work_are_exact_only_below_top(monkeypatch):
     assert exact[graph.ids.get_loc("t")] == 3
 
 
+def test_leading_sweeps_never_lower_a_listed_part(monkeypatch):
+    """A five-node loop fed by four sources, one part kept per node: plain Jacobi sweeps
+    lower some node's part when a source drops out at a neighbour (and may cycle); with each
+    sweep keeping the higher part, every sweep's lists are at least the ones before, and the
+    parts stay lower bounds of reach alone."""
+    import graphkit.propagation.leading as leading
+
+    nodes = [(f"v{i}", "supplier", None) for i in range(5)] + [
+        ("s0", "supplier", 0.68), ("s1", "supplier", 0.92), ("s2", "supplier", 0.81),
+        ("s3", "supplier", 0.59),
+    ]  # fmt: skip
+    loop = [
+        ("v0", "v1", 0.74), ("v1", "v2", 0.74), ("v2", "v3", 0.94), ("v3", "v4", 0.57),
+        ("v4", "v0", 0.71), ("v2", "v0", 0.68), ("v3", "v1", 0.53), ("v4", "v3", 0.69),
+    ]  # fmt: skip
+    into = [
+        ("s0", "v0", 0.3), ("s1", "v2", 0.97), ("s1", "v1", 0.99), ("s2", "v0", 0.95),
+        ("s2", "v3", 0.92), ("s3", "v3", 0.78), ("s3", "v0", 0.66),
+    ]  # fmt: skip
+    graph, s = indexed(make_bundle(nodes, [(u, v, None, c) for u, v, c in loop + into]))
+    kept, steps = leading._not_below, []
+
+    def recorded(source, value, new_source, new_value):
+        found = kept(source, value, new_source, new_value)
+        steps.append((value.copy(), new_value.copy(), found[0][1]))
+        return found
+
+    monkeypatch.setattr(leading, "_not_below", recorded)
+    lead = leading_sources(graph, s, "reach", 1, tol=1e-13)
+    assert any((new < before).any() for before, new, _ in steps)  # what plain sweeps do
+    assert all((after >= before).all() for before, _, after in steps)
+    expected = engine_parts(graph, s, "reach", np.arange(graph.n))
+    for v in range(graph.n):
+        j, x = int(lead.source[v, 0]), float(lead.value[v, 0])
+        assert j < 0 or x <= expected.get((v, j), 0.0) + 1e-9
+
+
 @SETTINGS
 @given(graphs(acyclic=False, max_nodes=7), st.sampled_from(["share", "reach"]), st.integers(1, 3))
 def test_leading_parts_are_lower_bounds_and_exact_where_complete(bundle, mode, top):
