@@ -304,3 +304,23 @@ def test_leading_parts_are_lower_bounds_and_exact_where_complete(bundle, mode, t
                 assert sorted(listed.values(), reverse=True) == pytest.approx(
                     mine[:width], abs=1e-7
                 )
+
+
+def test_share_parts_by_targets_pass_over_a_singular_loop_no_source_reaches():
+    """Two sources, one target (so parts go by targets): a loop whose shares sum to 1 feeds
+    the target but no source reaches it; its part of every weight is never used, so the
+    parts are per_source's instead of a singular solve."""
+    nodes = [("s1", "supplier", 0.8), ("s2", "supplier", 0.6)] + [
+        (name, "supplier", None) for name in ("a", "b", "m", "t")
+    ]
+    edges = [
+        ("a", "b", 1.0, 0.9), ("b", "a", 1.0, 0.9), ("b", "t", 0.2, 0.9),
+        ("s1", "m", 0.5, 0.9), ("s2", "m", 0.5, 0.9), ("m", "t", 0.8, 0.9),
+    ]  # fmt: skip
+    graph, s = indexed(make_bundle(nodes, edges))
+    target = graph.ids.get_loc("t")
+    parts = source_parts(graph, s, np.array([target]), modes=("share",))["share"]
+    expected = engine_parts(graph, s, "share", np.array([target]))
+    found = {(int(t), int(j)): x for t, j, x in zip(parts.target, parts.source, parts.amount)}
+    assert found == pytest.approx({key: x for key, x in expected.items() if x > 0})
+    assert set(found) == {(target, graph.ids.get_loc("s1")), (target, graph.ids.get_loc("s2"))}

@@ -313,8 +313,12 @@ def _share_forward(graph, s, sources, targets, top) -> SourceParts:
 def _share_backward(graph, schedule, s, sources, targets, top, tol, max_iter) -> SourceParts:
     """Share parts by targets: per chunk of targets each node's weight in them (y = e_t +
     A y, the rounds in reverse; loop blocks by the engine's iterative loop solve); a
-    source's part is what it injects times the weight where it injects it."""
+    source's part is what it injects times the weight where it injects it. A loop block no
+    source reaches is not solved: its weights only pass to nodes no source reaches either
+    (and its shares may sum to 1, a singular block the scores never see)."""
     onward, blocks = _backward_edges(graph, schedule)
+    reached = np.empty(graph.n, dtype=bool)  # by place
+    reached[schedule.place] = downstream_of(graph, sources, graph.share)
     own = np.flatnonzero(graph.own & np.isin(graph.src, sources))
     makes_at = schedule.place[graph.dst[own]]
     makes = (graph.share[own] * s[graph.src[own]])[:, None]
@@ -329,7 +333,7 @@ def _share_backward(graph, schedule, s, sources, targets, top, tol, max_iter) ->
         for number in range(len(schedule.bounds) - 1, -1, -1):
             begin, loop, end = schedule.bounds[number]
             y[begin:end] += _rows_times(onward, begin, end, y)
-            if loop < end:
+            if loop < end and reached[loop:end].any():
                 y[loop:end] = solve_loops(blocks[number], y[loop:end], tol, max_iter)
         parts = itself * y[schedule.place[sources]]
         np.add.at(parts, row[graph.src[own]], makes * y[makes_at])
